@@ -80,14 +80,14 @@ type Inst struct {
 	Prefixes uint16 // Pfx* bits
 	Rex      uint8  // the REX byte (0x40-0x4F) when PfxRex is set, else 0
 	HasModRM bool
-	ModRM    uint8 // the raw ModRM byte
-	Mod      uint8 // ModRM.mod; 3 means a register operand
-	Reg      uint8 // ModRM.reg, extended by REX.R (0-15)
-	RM       uint8 // ModRM.rm, extended by REX.B (0-15): the register when Mod == 3
-	Base     uint8 // memory operand base register, NoReg, or RegRIP
-	Index    uint8 // memory operand index register or NoReg
-	Scale    uint8 // index shift count 0-3
-	Disp     int32 // displacement, sign-extended (16-bit addressing: the 16-bit value sign-extended)
+	ModRM    uint8  // the raw ModRM byte
+	Mod      uint8  // ModRM.mod; 3 means a register operand
+	Reg      uint8  // ModRM.reg, extended by REX.R (0-15)
+	RM       uint8  // ModRM.rm, extended by REX.B (0-15): the register when Mod == 3
+	Base     uint8  // memory operand base register, NoReg, or RegRIP
+	Index    uint8  // memory operand index register or NoReg
+	Scale    uint8  // index shift count 0-3
+	Disp     int32  // displacement, sign-extended (16-bit addressing: the 16-bit value sign-extended)
 	Imm      uint64 // first immediate, zero-extended from its encoded size (moffs for A0-A3)
 	Imm2     uint16 // second immediate: ENTER's nesting level, a far pointer's selector
 	ImmSize  uint8  // encoded size in bytes of Imm (0 if none)
