@@ -1,7 +1,371 @@
+// Package cpu models an x86 processor: architectural state, the decoder,
+// the interpreter with its decoded-block cache and lazy flags, the MMU with
+// a software TLB, and exceptions and interrupts.
 package cpu
 
-// handler executes one decoded instruction.
+import (
+	"fmt"
+
+	"fuji/mem"
+)
+
+// handler executes one decoded instruction. On entry c.RIP already points
+// to the next instruction and c.ip0 to this one.
 type handler func(c *CPU, in *Inst)
 
-// CPU is one x86 processor.
-type CPU struct{}
+// InterruptController is the CPU's view of its external interrupt source
+// (the 8259A pair now, the local APIC later): Acknowledge performs the
+// INTA cycle and returns the vector.
+type InterruptController interface {
+	Acknowledge() uint8
+}
+
+// Exit reasons returned by Run.
+type Exit int
+
+// Run exit reasons.
+const (
+	ExitBudget   Exit = iota // the instruction budget ran out
+	ExitHalt                 // HLT with no interrupt deliverable
+	ExitShutdown             // triple fault
+	ExitStop                 // RequestStop was called
+	ExitBreak                // a debug hook asked to stop
+)
+
+// Config selects the processor model.
+type Config struct {
+	// Model names the CPUID model; "" is the default P6-class model.
+	Model string
+}
+
+// CPU is one x86 processor attached to a physical address space and an
+// I/O port space.
+type CPU struct {
+	State
+
+	bus   *mem.Bus
+	ports *mem.PortBus
+	intc  InterruptController
+	model *cpuModel
+
+	// Derived state, recomputed when the registers it depends on change.
+	mode      Mode   // decoding mode of CS
+	userTag   uint64 // 1 at CPL 3, for TLB tags
+	stackMask uint64 // 0xffff, 0xffffffff or all ones by SS.B / 64-bit mode
+	seg       [6]segLimits
+	pdpte     [4]uint64 // PAE PDPT entries loaded at CR3 write
+	busGen    uint64    // mem.Bus.Generation the TLB was filled under
+
+	tlb tlb
+
+	// Per-instruction bookkeeping.
+	ip0  uint64 // RIP of the instruction executing
+	stop bool   // end the current block after this instruction
+
+	// Pending events checked at block boundaries.
+	intr       bool // INTR line level
+	nmiPending bool
+	stopReq    bool
+
+	fault       pendingFault
+	extraChecks bool   // alignment checking or data breakpoints are active
+	icount      uint64 // instructions retired
+	blocks      blockCache
+	debugHit    bool // a data breakpoint matched in this instruction
+
+	// ResetRequest is set on a triple fault or a reset the guest asked for
+	// through the CPU (the machine decides what reset means).
+	ShutdownReason string
+}
+
+// New returns a CPU in the reset state.
+func New(bus *mem.Bus, ports *mem.PortBus, cfg Config) (*CPU, error) {
+	m, err := lookupModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	c := &CPU{bus: bus, ports: ports, model: m}
+	c.blocks.init()
+	bus.SetCodeWriteHook(c.codeWritten)
+	c.Reset()
+	return c, nil
+}
+
+// SetInterruptController connects the CPU's INTA cycle.
+func (c *CPU) SetInterruptController(ic InterruptController) { c.intc = ic }
+
+// Set drives the CPU's INTR pin (it satisfies chipset.IRQLine).
+func (c *CPU) Set(level bool) { c.intr = level }
+
+// NMI raises a non-maskable interrupt.
+func (c *CPU) NMI() { c.nmiPending = true }
+
+// RequestStop makes Run return ExitStop at the next block boundary.
+func (c *CPU) RequestStop() { c.stopReq = true }
+
+// Instructions returns the number of instructions retired since reset.
+func (c *CPU) Instructions() uint64 { return c.icount }
+
+// Bus returns the physical address space.
+func (c *CPU) Bus() *mem.Bus { return c.bus }
+
+// Mode returns the current decoding mode.
+func (c *CPU) Mode() Mode { return c.mode }
+
+// Reset puts the processor in its power-on state: real mode at
+// F000:FFF0 with CS base FFFF0000.
+func (c *CPU) Reset() {
+	c.State = State{}
+	c.flags = 2
+	c.CR0 = CR0ET | CR0CD | CR0NW
+	c.R[RDX] = uint64(c.model.resetEDX)
+	for i := range c.Seg {
+		c.Seg[i] = Segment{Attr: AttrP | AttrS | AttrRW | AttrAccessed, Limit: 0xffff}
+	}
+	c.Seg[CS] = Segment{Sel: 0xf000, Base: 0xffff0000, Limit: 0xffff, Attr: AttrP | AttrS | AttrCode | AttrRW | AttrAccessed}
+	c.RIP = 0xfff0
+	c.GDTR.Limit, c.IDTR.Limit = 0xffff, 0xffff
+	c.LDTR = Segment{Limit: 0xffff, Attr: AttrP | 2}
+	c.TR = Segment{Limit: 0xffff, Attr: AttrP | 3}
+	c.DR[6] = 0xffff0ff0
+	c.DR[7] = 0x400
+	c.MSR.APICBase = 0xfee00900
+	c.MSR.PAT = 0x0007040600070406
+	c.MSR.MTRRCap = 0x508
+	c.fault = pendingFault{}
+	c.intr, c.nmiPending = false, false
+	c.ShutdownReason = ""
+	c.recompute()
+	c.tlb.flush(false)
+	c.blocks.flushAll(c)
+}
+
+// recompute refreshes every derived field from the state.
+func (c *CPU) recompute() {
+	for i := range c.Seg {
+		c.segLoaded(i)
+	}
+	c.updateMode()
+}
+
+// updateMode refreshes the decoding mode, the TLB privilege tag and the
+// stack mask from CS, SS, CR0, EFER and RFLAGS.VM.
+func (c *CPU) updateMode() {
+	switch {
+	case c.CR0&CR0PE == 0 || c.flags&FlagVM != 0:
+		c.mode = Mode16
+	case c.EFER&EFERLMA != 0 && c.Seg[CS].Attr&AttrL != 0:
+		c.mode = Mode64
+	case c.Seg[CS].Attr&AttrDB != 0:
+		c.mode = Mode32
+	default:
+		c.mode = Mode16
+	}
+	if c.CPL == 3 {
+		c.userTag = 1
+	} else {
+		c.userTag = 0
+	}
+	switch {
+	case c.mode == Mode64:
+		c.stackMask = ^uint64(0)
+	case c.Seg[SS].Attr&AttrDB != 0 && c.CR0&CR0PE != 0 && c.flags&FlagVM == 0:
+		c.stackMask = 0xffffffff
+	default:
+		c.stackMask = 0xffff
+	}
+}
+
+// inRealMode reports CR0.PE clear.
+func (c *CPU) inRealMode() bool { return c.CR0&CR0PE == 0 }
+
+// inV86 reports virtual-8086 mode.
+func (c *CPU) inV86() bool { return c.flags&FlagVM != 0 }
+
+// inLong64 reports 64-bit mode.
+func (c *CPU) inLong64() bool { return c.mode == Mode64 }
+
+// ipMask is the mask of the instruction pointer for the code size.
+func (c *CPU) ipMask() uint64 {
+	switch c.mode {
+	case Mode64:
+		return ^uint64(0)
+	case Mode32:
+		return 0xffffffff
+	}
+	return 0xffff
+}
+
+// checkBus drops cached translations when the physical map changed (A20,
+// ROM shadowing, a new MMIO region, dirty logging).
+func (c *CPU) checkBus() {
+	if g := c.bus.Generation; g != c.busGen {
+		c.busGen = g
+		c.tlb.flush(false)
+	}
+}
+
+// Run executes up to budget instructions (a block may overshoot by its
+// length) and returns why it stopped.
+func (c *CPU) Run(budget int64) Exit {
+	start := c.icount
+	for int64(c.icount-start) < budget {
+		if c.stopReq {
+			c.stopReq = false
+			return ExitStop
+		}
+		if c.ShutdownReason != "" {
+			return ExitShutdown
+		}
+		if c.checkEvents() {
+			continue
+		}
+		if c.Halted {
+			return ExitHalt
+		}
+		c.runGuarded(budget - int64(c.icount-start))
+		if c.fault.pending {
+			c.deliverPending()
+		}
+	}
+	return ExitBudget
+}
+
+// Step executes exactly one instruction (or delivers one pending
+// interrupt/exception). It is the single-step path of tests and debuggers.
+func (c *CPU) Step() Exit {
+	if c.ShutdownReason != "" {
+		return ExitShutdown
+	}
+	if c.checkEvents() {
+		return ExitBudget
+	}
+	if c.Halted {
+		return ExitHalt
+	}
+	c.stepGuarded()
+	if c.fault.pending {
+		c.deliverPending()
+	}
+	if c.ShutdownReason != "" {
+		return ExitShutdown
+	}
+	return ExitBudget
+}
+
+// checkEvents delivers a pending NMI or external interrupt if the
+// processor can take it now. It reports whether one was delivered.
+func (c *CPU) checkEvents() bool {
+	if c.IntShadow {
+		return false
+	}
+	if c.nmiPending && !c.NMIBlocked {
+		c.nmiPending = false
+		c.NMIBlocked = true
+		c.Halted = false
+		c.interrupt(2, intExternal, 0, false)
+		return true
+	}
+	if c.intr && c.flags&FlagIF != 0 && c.intc != nil {
+		c.Halted = false
+		vec := c.intc.Acknowledge()
+		c.interrupt(vec, intExternal, 0, false)
+		return true
+	}
+	return false
+}
+
+// runGuarded runs blocks until the budget is spent or an event needs the
+// outer loop; a guest exception unwinds to here as a panic of type
+// guestFault and is left pending in c.fault.
+func (c *CPU) runGuarded(budget int64) {
+	defer c.catchFault()
+	c.runBlocks(budget)
+}
+
+func (c *CPU) stepGuarded() {
+	defer c.catchFault()
+	c.stepOne()
+}
+
+func (c *CPU) catchFault() {
+	if r := recover(); r != nil {
+		if _, ok := r.(guestFault); !ok {
+			panic(r)
+		}
+	}
+}
+
+// runBlocks is the interpreter's inner loop.
+func (c *CPU) runBlocks(budget int64) {
+	var done int64
+	for done < budget {
+		c.checkBus()
+		if c.IntShadow || c.flags&FlagTF != 0 || c.DR[7]&0xff != 0 {
+			// One instruction at a time: the interrupt shadow ends
+			// after it, TF traps after it, breakpoints are checked.
+			c.stepOne()
+			done++
+			if c.intr || c.nmiPending || c.Halted || c.stopReq {
+				return
+			}
+			continue
+		}
+		b := c.blockAt()
+		c.stop = false
+		insts := b.insts
+		for i := range insts {
+			in := &insts[i]
+			c.ip0 = c.RIP
+			c.RIP = (c.RIP + uint64(in.Len)) & c.ipMask()
+			in.fn(c, in)
+			c.icount++
+			if c.stop {
+				break
+			}
+		}
+		done += int64(len(insts))
+		if c.intr || c.nmiPending || c.Halted || c.stopReq || c.ShutdownReason != "" {
+			return
+		}
+	}
+}
+
+// stepOne executes one instruction without the block cache's help beyond
+// decoding, with the single-instruction side effects (interrupt shadow,
+// TF trap, instruction breakpoints).
+func (c *CPU) stepOne() {
+	shadow := c.IntShadow
+	tf := c.flags&FlagTF != 0
+	c.checkInstrBreakpoint()
+	var in Inst
+	c.decodeAt(c.RIP, &in)
+	c.ip0 = c.RIP
+	c.RIP = (c.RIP + uint64(in.Len)) & c.ipMask()
+	c.stop = false
+	c.debugHit = false
+	in.fn(c, &in)
+	c.icount++
+	if shadow {
+		c.IntShadow = false
+	}
+	c.flags &^= FlagRF
+	if tf && c.ShutdownReason == "" {
+		// Single-step trap after the instruction (BS in DR6).
+		c.DR[6] |= 1 << 14
+		c.raiseTrap(ExcDB)
+	}
+	if c.debugHit {
+		c.raiseTrap(ExcDB)
+	}
+}
+
+// String describes the CPU state for error messages and dumps.
+func (c *CPU) String() string {
+	return fmt.Sprintf("RAX=%016x RBX=%016x RCX=%016x RDX=%016x\nRSI=%016x RDI=%016x RBP=%016x RSP=%016x\n"+
+		"RIP=%016x RFLAGS=%08x CPL=%d CR0=%08x CR3=%08x CR4=%08x EFER=%x\n"+
+		"CS=%04x(%08x) SS=%04x(%08x) DS=%04x(%08x) ES=%04x(%08x)",
+		c.R[RAX], c.R[RBX], c.R[RCX], c.R[RDX], c.R[RSI], c.R[RDI], c.R[RBP], c.R[RSP],
+		c.RIP, c.Flags(), c.CPL, c.CR0, c.CR3, c.CR4, c.EFER,
+		c.Seg[CS].Sel, c.Seg[CS].Base, c.Seg[SS].Sel, c.Seg[SS].Base, c.Seg[DS].Sel, c.Seg[DS].Base, c.Seg[ES].Sel, c.Seg[ES].Base)
+}

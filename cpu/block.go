@@ -1,0 +1,253 @@
+package cpu
+
+// The decoded-block cache. A block is a run of decoded instructions that
+// starts at a physical address and ends at a control transfer, an
+// instruction that changes how later ones decode or run (mode, CPL,
+// interrupt flag, ...), the end of a page, or maxBlockInsts. Blocks are
+// keyed by physical address and decoding mode. Pages holding blocks are
+// marked in mem's code-page bitmap; a write to such a page invalidates its
+// blocks (self-modifying code), and the TLB gives such pages no write fast
+// path so that every write to them is seen.
+
+const (
+	maxBlockInsts = 64
+	fastBits      = 12
+	noPage        = ^uint64(0)
+)
+
+type block struct {
+	key   uint64 // phys<<2 | mode
+	insts []Inst
+	size  uint64 // bytes covered
+	la2   uint64 // linear address of the second page if the block crosses one
+	page2 uint64 // physical address of that page, or noPage
+	valid bool
+}
+
+type blockCache struct {
+	fast   [1 << fastBits]*block
+	all    map[uint64]*block
+	byPage map[uint64][]*block
+	cur    *block
+	// Stats.
+	built, invalidated uint64
+}
+
+func (bc *blockCache) init() {
+	bc.all = make(map[uint64]*block)
+	bc.byPage = make(map[uint64][]*block)
+}
+
+func fastIndex(key uint64) uint64 {
+	return (key ^ key>>fastBits ^ key>>(2*fastBits)) & (1<<fastBits - 1)
+}
+
+func (bc *blockCache) flushAll(c *CPU) {
+	for p := range bc.byPage {
+		c.bus.ClearCodePage(p)
+	}
+	clear(bc.fast[:])
+	clear(bc.all)
+	clear(bc.byPage)
+	bc.cur = nil
+}
+
+// FlushBlocks drops every decoded block (after the memory map changed
+// under code, e.g. a snapshot load).
+func (c *CPU) FlushBlocks() { c.blocks.flushAll(c) }
+
+// codeWritten is mem's hook for a write to a page holding blocks.
+func (c *CPU) codeWritten(page uint64) {
+	bc := &c.blocks
+	for _, b := range bc.byPage[page] {
+		if !b.valid {
+			continue
+		}
+		b.valid = false
+		bc.invalidated++
+		delete(bc.all, b.key)
+		if i := fastIndex(b.key); bc.fast[i] == b {
+			bc.fast[i] = nil
+		}
+		if b == bc.cur {
+			// The running block changed under us: finish this
+			// instruction and decode afresh.
+			c.stop = true
+		}
+	}
+	delete(bc.byPage, page)
+	c.bus.ClearCodePage(page)
+}
+
+// csLimitOK reports whether [rip, rip+n) lies within CS's limit.
+func (c *CPU) csLimitOK(rip, n uint64) bool {
+	if c.mode == Mode64 {
+		return true
+	}
+	return rip+n-1 <= uint64(c.Seg[CS].Limit)
+}
+
+// codeLinear is the linear address of a code offset.
+func (c *CPU) codeLinear(rip uint64) uint64 {
+	if c.mode == Mode64 {
+		return rip
+	}
+	return (c.Seg[CS].Base + rip) & 0xffffffff
+}
+
+// blockAt returns the block to run at CS:RIP, building it if needed.
+func (c *CPU) blockAt() *block {
+	c.ip0 = c.RIP
+	if !c.csLimitOK(c.RIP, 1) {
+		c.raise(ExcGP, 0)
+	}
+	la := c.codeLinear(c.RIP)
+	if c.mode == Mode64 && uint64(int64(la<<16)>>16) != la {
+		c.raise(ExcGP, 0)
+	}
+	phys := c.fetchPhys(la)
+	key := phys<<2 | uint64(c.mode)
+	bc := &c.blocks
+	b := bc.fast[fastIndex(key)]
+	if b == nil || b.key != key || !b.valid {
+		b = bc.all[key]
+		if b == nil {
+			b = c.buildBlock(la, phys)
+		}
+		bc.fast[fastIndex(key)] = b
+	}
+	if b.page2 != noPage && c.fetchPhys(b.la2) != b.page2 || !c.csLimitOK(c.RIP, b.size) {
+		// The second page moved, or CS's limit cuts the block: use a
+		// fresh, uncached block.
+		b = c.buildUncached(la, phys)
+	}
+	bc.cur = b
+	return b
+}
+
+// fetchInst decodes the instruction at linear address la (physical phys)
+// into in. If it continues onto the next page and mayCross is false, it
+// reports ok=false without faulting; otherwise it translates the next page
+// (which may fault) and returns its physical address in page2.
+func (c *CPU) fetchInst(la, phys uint64, in *Inst, mayCross bool) (ok bool, page2 uint64) {
+	var buf [16]byte
+	n := int(0x1000 - la&0xfff)
+	if n > 15 {
+		n = 15
+	}
+	c.readCode(phys, buf[:n])
+	err := Decode(buf[:n], c.mode, in)
+	page2 = noPage
+	if err == ErrTruncated {
+		if !mayCross {
+			return false, noPage
+		}
+		page2 = c.fetchPhys(la + uint64(n))
+		c.readCode(page2, buf[n:15])
+		err = Decode(buf[:15], c.mode, in)
+	}
+	switch err {
+	case nil:
+		c.bind(in)
+	case ErrTooLong:
+		in.Len = 15
+		in.fn = opTooLong
+	default:
+		in.fn = opUD
+		if in.Len == 0 {
+			in.Len = 1
+		}
+	}
+	return true, page2
+}
+
+// readCode copies code bytes from physical memory.
+func (c *CPU) readCode(phys uint64, dst []byte) {
+	if hp := c.bus.HostPage(phys &^ 0xfff); hp != nil && int(phys&0xfff)+len(dst) <= 0x1000 {
+		copy(dst, hp[phys&0xfff:])
+		return
+	}
+	c.bus.ReadBytes(phys, dst)
+}
+
+func (c *CPU) buildBlock(la, phys uint64) *block {
+	b := c.decodeBlock(la, phys, true)
+	bc := &c.blocks
+	bc.built++
+	bc.all[b.key] = b
+	p := phys >> 12
+	bc.byPage[p] = append(bc.byPage[p], b)
+	c.bus.MarkCodePage(p)
+	c.tlb.flushPhysWrite(p << 12)
+	if b.page2 != noPage {
+		p2 := b.page2 >> 12
+		bc.byPage[p2] = append(bc.byPage[p2], b)
+		c.bus.MarkCodePage(p2)
+		c.tlb.flushPhysWrite(p2 << 12)
+	}
+	return b
+}
+
+func (c *CPU) buildUncached(la, phys uint64) *block {
+	b := c.decodeBlock(la, phys, false)
+	b.valid = false
+	return b
+}
+
+// decodeBlock decodes instructions from la until the block ends.
+func (c *CPU) decodeBlock(la, phys uint64, honourLimitOnly bool) *block {
+	b := &block{key: phys<<2 | uint64(c.mode), page2: noPage, valid: true}
+	insts := make([]Inst, 0, 8)
+	rip := c.RIP
+	for len(insts) < maxBlockInsts {
+		var in Inst
+		first := len(insts) == 0
+		ok, p2 := c.fetchInst(la, phys, &in, first)
+		if !ok {
+			break
+		}
+		if !c.csLimitOK(rip, uint64(in.Len)) {
+			if !first {
+				break
+			}
+			in.fn = opCSLimit
+		}
+		insts = append(insts, in)
+		b.size += uint64(in.Len)
+		if p2 != noPage {
+			b.page2 = p2
+			b.la2 = (la + 0x1000) &^ 0xfff
+			break
+		}
+		if blockEnds(&in) || in.fn == nil {
+			break
+		}
+		next := la + uint64(in.Len)
+		if next&^0xfff != la&^0xfff {
+			break
+		}
+		rip += uint64(in.Len)
+		phys += uint64(in.Len)
+		la = next
+	}
+	b.insts = insts
+	return b
+}
+
+// decodeAt decodes the single instruction at CS:rip for stepOne.
+func (c *CPU) decodeAt(rip uint64, in *Inst) {
+	c.ip0 = rip
+	if !c.csLimitOK(rip, 1) {
+		c.raise(ExcGP, 0)
+	}
+	la := c.codeLinear(rip)
+	phys := c.fetchPhys(la)
+	c.fetchInst(la, phys, in, true)
+	if !c.csLimitOK(rip, uint64(in.Len)) {
+		in.fn = opCSLimit
+	}
+}
+
+func opCSLimit(c *CPU, in *Inst) { c.raise(ExcGP, 0) }
+func opTooLong(c *CPU, in *Inst) { c.raise(ExcGP, 0) }
+func opUD(c *CPU, in *Inst)      { c.raise(ExcUD, 0) }
