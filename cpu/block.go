@@ -251,3 +251,8 @@ func (c *CPU) decodeAt(rip uint64, in *Inst) {
 func opCSLimit(c *CPU, in *Inst) { c.raise(ExcGP, 0) }
 func opTooLong(c *CPU, in *Inst) { c.raise(ExcGP, 0) }
 func opUD(c *CPU, in *Inst)      { c.raise(ExcUD, 0) }
+
+// isUD reports whether h is the #UD handler.
+func isUD(h handler) bool {
+	return h != nil && funcID(h) == funcID(opUD)
+}

@@ -243,6 +243,7 @@ func (c *CPU) Step() Exit {
 	if c.Halted {
 		return ExitHalt
 	}
+	c.checkBus()
 	c.stepGuarded()
 	if c.fault.pending {
 		c.deliverPending()

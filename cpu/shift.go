@@ -83,12 +83,14 @@ func (c *CPU) shift(op uint8, sz uint8, v, n uint64) uint64 {
 			k = n % (bits + 1)
 		}
 		r = v
-		of := (r&sign != 0) != cf
 		for i := uint64(0); i < k; i++ {
 			out := r&1 != 0
 			r = r>>1 | uint64(b2u(cf))<<(bits-1)
 			cf = out
 		}
+		// For a count of 1 this equals old MSB XOR old CF; larger counts
+		// (undefined) use the last step, as hardware does.
+		of := (r&sign != 0) != (r&(sign>>1) != 0)
 		f = f&^(FlagCF|FlagOF) | b2f(cf, FlagCF) | b2f(of, FlagOF)
 		c.flags = c.flags&^FlagsArith | f
 		return r

@@ -317,5 +317,21 @@ func (b *Bus) TakeDirty() []uint64 {
 		}
 		b.dirty[i] = 0
 	}
+	// Cached write translations must be dropped so that the next write
+	// to each page is logged again.
+	b.Generation++
+	return out
+}
+
+// DirtyPages returns the page numbers written since the last TakeDirty
+// without clearing the log.
+func (b *Bus) DirtyPages() []uint64 {
+	var out []uint64
+	for i, w := range b.dirty {
+		for w != 0 {
+			out = append(out, uint64(i)*64+uint64(trailingZeros(w)))
+			w &= w - 1
+		}
+	}
 	return out
 }

@@ -1,0 +1,52 @@
+package cpu
+
+// Small exported helpers for loaders, tests and debuggers.
+
+// SetSegReal loads segment register i the way real mode does (base =
+// selector × 16, the cached limit and attributes kept).
+func (c *CPU) SetSegReal(i int, sel uint16) { c.loadSegReal(i, sel) }
+
+// SetSegment loads segment register i with an explicit descriptor cache
+// (for loaders that start a guest in protected or long mode).
+func (c *CPU) SetSegment(i int, s Segment) { c.setSeg(i, s) }
+
+// SetCPL sets the current privilege level (loaders and tests).
+func (c *CPU) SetCPL(cpl uint8) { c.CPL = cpl & 3; c.updateMode() }
+
+// SetControl writes CR0, CR3, CR4 and EFER as a loader would, with the
+// derived state refreshed and the TLB flushed.
+func (c *CPU) SetControl(cr0, cr3, cr4, efer uint64) {
+	c.CR0, c.CR3, c.CR4, c.EFER = cr0, cr3, cr4, efer
+	c.tlb.flush(false)
+	c.recompute()
+	if c.CR0&CR0PG != 0 && c.CR4&CR4PAE != 0 && c.EFER&EFERLMA == 0 {
+		c.loadPDPTEsNoFault()
+	}
+}
+
+// loadPDPTEsNoFault reads the PAE PDPTEs without reserved-bit checks.
+func (c *CPU) loadPDPTEsNoFault() {
+	base := c.CR3 & 0xffffffe0
+	for i := range c.pdpte {
+		c.pdpte[i] = c.readPhys64(base + uint64(i)*8)
+	}
+}
+
+// WouldUD reports whether the instruction at CS:RIP decodes to a form the
+// CPU rejects with #UD (an undefined opcode, or LOCK where it is not
+// allowed). It does not execute anything.
+func (c *CPU) WouldUD() (ud bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(guestFault); !ok {
+				panic(r)
+			}
+			c.fault.pending = false
+			ud = false
+		}
+	}()
+	var in Inst
+	c.decodeAt(c.RIP, &in)
+	c.RIP = c.ip0
+	return isUD(in.fn)
+}
