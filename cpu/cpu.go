@@ -50,6 +50,7 @@ type CPU struct {
 
 	// Derived state, recomputed when the registers it depends on change.
 	mode      Mode   // decoding mode of CS
+	ipm       uint64 // instruction pointer mask of the mode
 	userTag   uint64 // 1 at CPL 3, for TLB tags
 	stackMask uint64 // 0xffff, 0xffffffff or all ones by SS.B / 64-bit mode
 	seg       [6]segLimits
@@ -161,6 +162,7 @@ func (c *CPU) updateMode() {
 	default:
 		c.mode = Mode16
 	}
+	c.ipm = c.ipMask()
 	if c.CPL == 3 {
 		c.userTag = 1
 	} else {
@@ -318,7 +320,7 @@ func (c *CPU) runBlocks(budget int64) {
 		for i := range insts {
 			in := &insts[i]
 			c.ip0 = c.RIP
-			c.RIP = (c.RIP + uint64(in.Len)) & c.ipMask()
+			c.RIP = (c.RIP + uint64(in.Len)) & c.ipm
 			in.fn(c, in)
 			c.icount++
 			if c.stop {
