@@ -458,4 +458,273 @@ func TestDecodeVsX86asm(t *testing.T) {
 	}
 }
 
-var _ = strings.Contains
+// describe renders the fields of in as key=value pairs for table tests.
+func describe(in *Inst) map[string]string {
+	regName := func(r uint8) string {
+		switch r {
+		case NoReg:
+			return "-"
+		case RegRIP:
+			return "rip"
+		}
+		return [...]string{"ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}[r&15]
+	}
+	return map[string]string{
+		"len":    fmt.Sprint(in.Len),
+		"op":     fmt.Sprintf("%03x", in.Op),
+		"osz":    fmt.Sprint(in.OpSize),
+		"asz":    fmt.Sprint(in.AddrSize),
+		"seg":    [...]string{"es", "cs", "ss", "ds", "fs", "gs", "?", "?"}[in.Seg&7],
+		"pfx":    fmt.Sprintf("%#x", in.Prefixes),
+		"rex":    fmt.Sprintf("%#x", in.Rex),
+		"modrm":  fmt.Sprint(in.HasModRM),
+		"mod":    fmt.Sprint(in.Mod),
+		"reg":    fmt.Sprint(in.Reg),
+		"rm":     fmt.Sprint(in.RM),
+		"base":   regName(in.Base),
+		"index":  regName(in.Index),
+		"scale":  fmt.Sprint(in.Scale),
+		"disp":   fmt.Sprint(in.Disp),
+		"imm":    fmt.Sprintf("%#x", in.Imm),
+		"imm2":   fmt.Sprintf("%#x", in.Imm2),
+		"immsz":  fmt.Sprint(in.ImmSize),
+		"hasfn":  fmt.Sprint(in.fn != nil),
+		"modrmb": fmt.Sprintf("%#x", in.ModRM),
+	}
+}
+
+func hexBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	var b []byte
+	for _, f := range strings.Fields(s) {
+		var v byte
+		if _, err := fmt.Sscanf(f, "%02x", &v); err != nil || len(f) != 2 {
+			t.Fatalf("bad hex %q", f)
+		}
+		b = append(b, v)
+	}
+	return b
+}
+
+var decodeCases = []struct {
+	mode Mode
+	hex  string
+	err  error
+	want string // key=value pairs checked against describe
+}{
+	// 16-bit addressing forms (SDM Vol. 2A Table 2-1).
+	{Mode16, "8b 00", nil, "len=2 op=08b osz=2 asz=2 base=bx index=si scale=0 seg=ds mod=0 reg=0 rm=0"},
+	{Mode16, "8b 42 fe", nil, "len=3 base=bp index=si seg=ss disp=-2 mod=1 rm=2"},
+	{Mode16, "8b 4b 7f", nil, "len=3 base=bp index=di seg=ss disp=127 reg=1"},
+	{Mode16, "8b 46 10", nil, "len=3 base=bp index=- seg=ss disp=16"},
+	{Mode16, "8b 06 34 12", nil, "len=4 base=- index=- seg=ds disp=4660"},
+	{Mode16, "8b 87 00 80", nil, "len=4 base=bx index=- disp=-32768"},
+	{Mode16, "8b 84 ff ff", nil, "len=4 base=si disp=-1"},
+	{Mode16, "26 8b 46 10", nil, "len=4 base=bp seg=es pfx=0x20"},
+	{Mode16, "3e 8b 02", nil, "len=3 base=bp index=si seg=ds"},
+	{Mode16, "67 8b 04 24", nil, "len=4 asz=4 base=sp index=- seg=ss"},
+	{Mode16, "67 8b 05 78 56 34 12", nil, "len=7 asz=4 base=- disp=305419896"},
+	{Mode16, "89 c8", nil, "len=2 mod=3 reg=1 rm=0 base=- index=-"},
+	{Mode16, "66 b8 78 56 34 12", nil, "len=6 osz=4 imm=0x12345678 immsz=4"},
+	{Mode16, "b8 34 12", nil, "len=3 osz=2 imm=0x1234 immsz=2"},
+	{Mode16, "e8 34 12", nil, "len=3 osz=2 immsz=2"},
+	{Mode16, "66 e8 78 56 34 12", nil, "len=6 osz=4 immsz=4"},
+	{Mode16, "ea 00 10 00 f0", nil, "len=5 imm=0x1000 imm2=0xf000 immsz=2"},
+	{Mode16, "66 ea 78 56 34 12 00 f0", nil, "len=8 imm=0x12345678 imm2=0xf000 immsz=4"},
+	{Mode16, "a1 34 12", nil, "len=3 imm=0x1234 immsz=2 modrm=false"},
+	{Mode16, "67 a1 78 56 34 12", nil, "len=6 asz=4 imm=0x12345678 immsz=4"},
+	{Mode16, "c8 10 00 01", nil, "len=4 imm=0x10 imm2=0x1 immsz=2"},
+	{Mode16, "f6 c0 01", nil, "len=3 immsz=1 imm=0x1"},
+	{Mode16, "f7 c8 34 12", nil, "len=4 immsz=2 reg=1"},
+	{Mode16, "f7 d0", nil, "len=2 immsz=0"},
+	{Mode16, "f6 46 02 80", nil, "len=4 base=bp seg=ss disp=2 imm=0x80"},
+	{Mode16, "0f 20 00", nil, "len=3 op=120 osz=4 mod=3 modrmb=0x0"},
+	{Mode16, "c4 00", nil, "len=2 op=0c4 base=bx index=si"},
+	{Mode16, "c4 c0", ErrInvalid, "len=1 op=0c4"},
+	{Mode16, "d6", nil, "len=1 op=0d6"},
+	{Mode16, "0f 00 f0", nil, "len=3 op=100 mod=3 reg=6"},
+	{Mode16, "f3 a4", nil, "len=2 op=0a4 pfx=0x2"},
+	{Mode16, "f3 f2 a6", nil, "len=3 op=0a6 pfx=0x4"},
+	{Mode16, "f2 f3 66 0f 10 c1", nil, "len=6 op=110 pfx=0xa osz=4"},
+
+	// 32-bit forms (Tables 2-2, 2-3).
+	{Mode32, "8b 04 25 78 56 34 12", nil, "len=7 asz=4 osz=4 base=- index=- disp=305419896 seg=ds"},
+	{Mode32, "8b 05 78 56 34 12", nil, "len=6 base=- index=- disp=305419896"},
+	{Mode32, "8b 44 8d 08", nil, "len=4 base=bp index=cx scale=2 disp=8 seg=ss"},
+	{Mode32, "8b 04 8d 00 00 00 00", nil, "len=7 base=- index=cx scale=2 seg=ds"},
+	{Mode32, "8b 04 e5 00 00 00 00", nil, "len=7 base=- index=- scale=3 seg=ds"},
+	{Mode32, "8b 44 24 04", nil, "len=4 base=sp index=- seg=ss disp=4"},
+	{Mode32, "8b 45 00", nil, "len=3 base=bp seg=ss"},
+	{Mode32, "8b 80 00 00 00 80", nil, "len=6 base=ax disp=-2147483648"},
+	{Mode32, "67 8b 46 10", nil, "len=4 asz=2 base=bp seg=ss disp=16"},
+	{Mode32, "66 68 34 12", nil, "len=4 osz=2 immsz=2"},
+	{Mode32, "68 78 56 34 12", nil, "len=5 osz=4 immsz=4"},
+	{Mode32, "6a ff", nil, "len=2 imm=0xff"},
+	{Mode32, "a1 78 56 34 12", nil, "len=5 imm=0x12345678"},
+	{Mode32, "67 a1 34 12", nil, "len=4 asz=2 imm=0x1234"},
+	{Mode32, "64 8b 45 00", nil, "len=4 seg=fs pfx=0x20"},
+	{Mode32, "26 64 8b 00", nil, "seg=fs"},
+	{Mode32, "64 26 8b 04 24", nil, "seg=es"},
+	{Mode32, "c4 c0", ErrInvalid, "len=1"},
+	{Mode32, "62 c0", ErrInvalid, "len=1"},
+	{Mode32, "62 00", nil, "len=2 op=062"},
+	{Mode32, "48", nil, "len=1 op=048 pfx=0x0"},
+	{Mode32, "0f 22 18", nil, "len=3 osz=4 mod=3 reg=3 rm=0"},
+	{Mode32, "f0 0f 20 c0", nil, "len=4 pfx=0x1"},
+	{Mode32, "9a 78 56 34 12 08 00", nil, "len=7 imm=0x12345678 imm2=0x8"},
+	{Mode32, "0f 0f c0 b4", ErrInvalid, "len=2 op=10f"},
+	{Mode32, "0f 38 00 c1", nil, "len=4 op=200"},
+	{Mode32, "0f 38 ff c1", ErrInvalid, "len=3 op=2ff"},
+	{Mode32, "66 0f 3a 0f c1 08", nil, "len=6 op=30f imm=0x8 immsz=1"},
+	{Mode32, "0f ba e0 03", nil, "len=4 op=1ba imm=0x3"},
+	{Mode32, "0f 84 00 00 00 00", nil, "len=6 osz=4"},
+	{Mode32, "66 0f 84 00 00", nil, "len=5 osz=2"},
+	{Mode32, "d8 c1", nil, "len=2 op=0d8 mod=3"},
+	{Mode32, "dd 05 00 00 00 00", nil, "len=6 op=0dd"},
+
+	// 64-bit mode.
+	{Mode64, "48 b8 88 77 66 55 44 33 22 11", nil, "len=10 osz=8 asz=8 imm=0x1122334455667788 immsz=8 rex=0x48 pfx=0x40"},
+	{Mode64, "b8 78 56 34 12", nil, "len=5 osz=4 immsz=4"},
+	{Mode64, "66 48 b8 88 77 66 55 44 33 22 11", nil, "len=11 osz=8 immsz=8"},
+	{Mode64, "48 66 b8 34 12", nil, "len=5 osz=2 rex=0x0 pfx=0x8"},
+	{Mode64, "40 48 8b 00", nil, "len=4 rex=0x48 osz=8"},
+	{Mode64, "48 c7 c0 78 56 34 12", nil, "len=7 osz=8 immsz=4"},
+	{Mode64, "8b 05 78 56 34 12", nil, "len=6 base=rip index=- disp=305419896 seg=ds"},
+	{Mode64, "41 8b 05 78 56 34 12", nil, "len=7 base=rip"},
+	{Mode64, "67 8b 05 78 56 34 12", nil, "len=7 asz=4 base=rip"},
+	{Mode64, "8b 04 25 78 56 34 12", nil, "len=7 base=- index=-"},
+	{Mode64, "41 8b 04 25 00 00 00 00", nil, "len=8 base=- index=-"},
+	{Mode64, "42 8b 04 25 00 00 00 00", nil, "len=8 base=- index=r12"},
+	{Mode64, "41 8b 45 00", nil, "len=4 base=r13 seg=ds rm=13"},
+	{Mode64, "41 8b 04 24", nil, "len=4 base=r12 index=- seg=ds"},
+	{Mode64, "8b 04 24", nil, "len=3 base=sp seg=ss"},
+	{Mode64, "4c 8b 44 ad 00", nil, "len=5 reg=8 base=bp index=bp scale=2 seg=ss"},
+	{Mode64, "4f 8b 44 ad 00", nil, "len=5 reg=8 base=r13 index=r13 seg=ds"},
+	{Mode64, "2e 8b 04 24", nil, "seg=ss pfx=0x0"},
+	{Mode64, "64 2e 8b 00", nil, "seg=fs pfx=0x20"},
+	{Mode64, "65 8b 00", nil, "seg=gs"},
+	{Mode64, "a1 88 77 66 55 44 33 22 11", nil, "len=9 imm=0x1122334455667788 immsz=8"},
+	{Mode64, "67 a1 78 56 34 12", nil, "len=6 asz=4 imm=0x12345678"},
+	{Mode64, "66 e8 78 56 34 12", nil, "len=6 osz=8 immsz=4"},
+	{Mode64, "66 eb 00", nil, "len=3 osz=8"},
+	{Mode64, "66 0f 84 78 56 34 12", nil, "len=7 osz=8"},
+	{Mode64, "66 c3", nil, "len=2 osz=8"},
+	{Mode64, "66 e2 fe", nil, "len=3 osz=8"},
+	{Mode64, "50", nil, "len=1 osz=8"},
+	{Mode64, "66 50", nil, "len=2 osz=2"},
+	{Mode64, "66 48 50", nil, "len=3 osz=8"},
+	{Mode64, "66 68 34 12", nil, "len=4 osz=2 immsz=2"},
+	{Mode64, "68 78 56 34 12", nil, "len=5 osz=8 immsz=4"},
+	{Mode64, "0f a0", nil, "len=2 osz=8"},
+	{Mode64, "c8 10 00 00", nil, "len=4 osz=8"},
+	{Mode64, "ff d0", nil, "len=2 osz=8 reg=2"},
+	{Mode64, "66 ff d0", nil, "len=3 osz=8"},
+	{Mode64, "ff 30", nil, "len=2 osz=8"},
+	{Mode64, "66 ff 30", nil, "len=3 osz=2"},
+	{Mode64, "ff 00", nil, "len=2 osz=4"},
+	{Mode64, "8f c0", nil, "len=2 osz=8"},
+	{Mode64, "8f c8", ErrInvalid, "len=1"},
+	{Mode64, "0f 20 c0", nil, "len=3 osz=8"},
+	{Mode64, "66 0f 22 18", nil, "len=4 osz=8 mod=3"},
+	{Mode64, "44 0f 20 c0", nil, "reg=8"},
+	{Mode64, "63 c0", nil, "len=2 op=063"},
+	{Mode64, "c7 f8 78 56 34 12", nil, "len=6 op=0c7"},
+	{Mode64, "c7 c8 00 00 00 00", ErrInvalid, "len=1"},
+	{Mode64, "c6 f8 01", nil, "len=3"},
+	{Mode64, "f3 0f b8 c0", nil, "len=4 op=1b8"},
+	{Mode64, "0f b8 c0", ErrInvalid, "len=2"},
+	{Mode64, "40 0f b6 c4", nil, "rex=0x40 pfx=0x40 rm=4"},
+	{Mode64, "0f 05", nil, "len=2"},
+	{Mode64, "f3 48 0f b8 c0", nil, "len=5 osz=8"},
+	{Mode64, "d4 0a", ErrInvalid, "len=1 op=0d4"},
+	{Mode64, "06", ErrInvalid, "len=1 op=006"},
+	{Mode64, "c5 f8 77", ErrInvalid, "len=1"},
+	{Mode64, "62 f1 7c 48 10 00", ErrInvalid, "len=1"},
+	{Mode64, "9a 00 00 00 00 00 00", ErrInvalid, "len=1"},
+	{Mode64, "66 f2 0f 38 f1 c0", nil, "len=6 osz=2 pfx=0xc"},
+
+	// 15-byte limit (SDM Vol. 2A 2.3.11).
+	{Mode64, "2e 2e 2e 48 81 84 88 78 56 34 12 78 56 34 12", nil, "len=15 osz=8 immsz=4 index=cx scale=2 base=ax"},
+	{Mode64, "2e 2e 2e 2e 48 81 84 88 78 56 34 12 78 56 34 12", ErrTooLong, ""},
+	{Mode32, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 90", nil, "len=15 op=090"},
+	{Mode32, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 66 90", ErrTooLong, "len=15"},
+	{Mode32, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 66", ErrTooLong, "len=15"},
+	{Mode16, "66 66 66 66 66 66 66 66 66 66 66 66 66 66 0f", ErrTooLong, ""},
+	{Mode16, "66 66 66 66 66 66 66 66 66 66 66 66 66 0f", ErrTruncated, ""},
+	{Mode64, "f3 f3 f3 f3 f3 f3 f3 f3 f3 f3 48 b8 00", ErrTooLong, ""},
+	{Mode64, "", ErrTruncated, "len=0"},
+}
+
+func TestDecodeCases(t *testing.T) {
+	for _, c := range decodeCases {
+		b := hexBytes(t, c.hex)
+		var in Inst
+		in.fn = func(*CPU, *Inst) {} // Decode must reset it
+		err := Decode(b, c.mode, &in)
+		name := fmt.Sprintf("mode%d[%s]", modeBits(c.mode), c.hex)
+		if err != c.err {
+			t.Errorf("%s: err %v, want %v", name, err, c.err)
+			continue
+		}
+		got := describe(&in)
+		if got["hasfn"] != "false" {
+			t.Errorf("%s: fn not reset", name)
+		}
+		for _, kv := range strings.Fields(c.want) {
+			k, v, _ := strings.Cut(kv, "=")
+			if g, ok := got[k]; !ok {
+				t.Fatalf("%s: unknown key %q", name, k)
+			} else if g != v {
+				t.Errorf("%s: %s=%s, want %s", name, k, g, v)
+			}
+		}
+		// Every strict prefix of a decodable instruction is truncated.
+		if err == nil {
+			for i := 0; i < int(in.Len); i++ {
+				var in2 Inst
+				if err := Decode(b[:i], c.mode, &in2); err != ErrTruncated {
+					t.Errorf("%s: first %d bytes: %v, want ErrTruncated", name, i, err)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeTruncation checks on random instructions that every shorter
+// buffer gives ErrTruncated and that bytes past Len do not matter.
+func TestDecodeTruncation(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for _, mode := range []Mode{Mode16, Mode32, Mode64} {
+		r := rand.New(rand.NewPCG(7, uint64(mode)))
+		var buf [16]byte
+		for i := 0; i < n; i++ {
+			genInst(r, mode, buf[:])
+			var in, in2 Inst
+			err := Decode(buf[:], mode, &in)
+			if err != nil {
+				continue
+			}
+			if err := Decode(buf[:in.Len], mode, &in2); err != nil || describeEq(&in, &in2) != "" {
+				t.Fatalf("mode %d % x: exact-length decode differs: %v %s", modeBits(mode), buf[:in.Len], err, describeEq(&in, &in2))
+			}
+			for j := 0; j < int(in.Len); j++ {
+				if err := Decode(buf[:j], mode, &in2); err != ErrTruncated {
+					t.Fatalf("mode %d % x: %d bytes: %v, want ErrTruncated", modeBits(mode), buf[:in.Len], j, err)
+				}
+			}
+		}
+	}
+}
+
+func describeEq(a, b *Inst) string {
+	da, db := describe(a), describe(b)
+	for k, v := range da {
+		if db[k] != v {
+			return k + ": " + v + " vs " + db[k]
+		}
+	}
+	return ""
+}
