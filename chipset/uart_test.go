@@ -35,7 +35,7 @@ func newTestUART(t *testing.T) (*UART, *mem.PortBus, *bytes.Buffer, *uartIRQ, *u
 	return u, pb, &out, irq, clk
 }
 
-func uin(pb *mem.PortBus, off uint16) uint8       { return uint8(pb.In(COM1Base+off, 1)) }
+func uin(pb *mem.PortBus, off uint16) uint8     { return uint8(pb.In(COM1Base+off, 1)) }
 func uout(pb *mem.PortBus, off uint16, v uint8) { pb.Out(COM1Base+off, 1, uint32(v)) }
 
 // TestUARTLinuxAutoconfig walks the probes of Linux's 8250 autoconfig()
