@@ -8,6 +8,14 @@ import (
 	"fuji/mem"
 )
 
+// A20Gate is the A20 address line gate the keyboard controller and system
+// control port A drive. mem.Bus satisfies it. The gate has one state: the
+// last writer wins, as QEMU models the two sources.
+type A20Gate interface {
+	SetA20(on bool)
+	A20() bool
+}
+
 // The 8042's ports and PC IRQs.
 const (
 	I8042DataPort   uint16 = 0x60

@@ -8,14 +8,6 @@ import (
 	"fuji/mem"
 )
 
-// A20Gate is the A20 address line gate the keyboard controller and system
-// control port A drive. mem.Bus satisfies it. The gate has one state: the
-// last writer wins, as QEMU models the two sources.
-type A20Gate interface {
-	SetA20(on bool)
-	A20() bool
-}
-
 // Port92Addr is system control port A ("fast A20 and init").
 const Port92Addr uint16 = 0x92
 

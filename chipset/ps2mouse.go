@@ -335,7 +335,6 @@ func (m *PS2Mouse) command(v uint8) {
 	case 0xF2:
 		m.reply(mouseAck, m.s.ID)
 	case 0xF4:
-		m.clearQueue()
 		m.s.Enabled = true
 		m.s.DX, m.s.DY, m.s.DZ = 0, 0, 0
 		m.s.Sent = m.s.Buttons
