@@ -129,6 +129,13 @@ func NewI8042(kbdIRQ, mouseIRQ IRQLine, a20 A20Gate, reset func()) *I8042 {
 // machine then schedules Keyboard() as a Timed device.
 func (c *I8042) SetClock(clk Clock) { c.kbd.clk = clk }
 
+// Deadline is the keyboard's next typematic repeat (the controller itself
+// has no timers), so the machine can schedule the I8042 as one Timed.
+func (c *I8042) Deadline() int64 { return c.kbd.Deadline() }
+
+// Advance runs the keyboard's typematic repeat.
+func (c *I8042) Advance(now int64) { c.kbd.Advance(now) }
+
 // Keyboard returns the keyboard on the first port.
 func (c *I8042) Keyboard() *PS2Keyboard { return c.kbd }
 

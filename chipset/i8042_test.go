@@ -320,3 +320,53 @@ func TestI8042GuestFuzz(t *testing.T) {
 		}
 	}
 }
+
+// discard reads everything without keeping it (no allocation).
+func (r *kbcRig) discard() {
+	for i := 0; i < 100 && r.status()&kbcStatOBF != 0; i++ {
+		r.read()
+	}
+}
+
+// TestPortHandlersDoNotAllocate keeps the guest's port paths lean.
+func TestPortHandlersDoNotAllocate(t *testing.T) {
+	r := newKbcRig()
+	var sink bytes.Buffer
+	sink.Grow(1 << 20)
+	u := NewUART(COM1Base, nil, &sink, &uartFakeClock{})
+	u.Register(r.pb)
+	r.pb.Out(COM1Base+2, 1, 0xC7)
+	for name, f := range map[string]func(){
+		"8042 self-test": func() { r.cmd(0xAA); r.read() },
+		"8042 to keyboard": func() {
+			r.data(0xED)
+			r.data(0x02)
+			r.discard()
+		},
+		"8042 to mouse": func() { r.cmd(0xD4); r.data(0xE9); r.discard() },
+		"key press":     func() { r.c.Keyboard().KeyDown(KeyA); r.c.Keyboard().KeyUp(KeyA); r.discard() },
+		"mouse move":    func() { r.c.Mouse().Move(3, 4, 0, 1); r.discard() },
+		"uart tx":       func() { r.pb.Out(COM1Base, 1, 'x'); r.pb.In(COM1Base+5, 1) },
+		"uart rx":       func() { u.Receive('y'); r.pb.In(COM1Base, 1); r.pb.In(COM1Base+2, 1) },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+}
+
+func TestI8042Typematic(t *testing.T) {
+	r := newKbcRig()
+	clk := &kbdFakeClock{t: 5}
+	r.c.SetClock(clk)
+	var _ Timed = r.c
+	var _ Timed = r.c.Keyboard()
+	var _ Timed = &UART{}
+	r.c.Keyboard().KeyDown(KeyX)
+	r.discard()
+	if r.c.Deadline() != 5+500_000_000 {
+		t.Fatalf("deadline %d", r.c.Deadline())
+	}
+	r.c.Advance(r.c.Deadline())
+	r.expectKbd(t, "repeat", 0x22)
+}

@@ -107,6 +107,29 @@ func TestUARTLinuxAutoconfig(t *testing.T) {
 	if s1 != 0xC0 || s2 != 0xC0 {
 		t.Fatalf("16750 probe: %#x %#x", s1, s2)
 	}
+	// size_fifo(): 256 bytes into a looped-back FIFO, count what arrives.
+	// 64 would make it a U6_16550A.
+	oldFCR := uin(pb, uartIIR)
+	oldMCR := uin(pb, uartMCR)
+	uout(pb, uartIIR, uartFCREnable|uartFCRRxReset|uartFCRTxReset)
+	uout(pb, uartMCR, uartMCRLoop)
+	uout(pb, uartLCR, 0x80)
+	uout(pb, 0, 1)
+	uout(pb, 1, 0)
+	uout(pb, uartLCR, 0x03)
+	for i := 0; i < 256; i++ {
+		uout(pb, uartRBR, uint8(i))
+	}
+	count := 0
+	for ; uin(pb, uartLSR)&uartLSRDR != 0 && count < 256; count++ {
+		uin(pb, uartRBR)
+	}
+	uout(pb, uartIIR, oldFCR)
+	uout(pb, uartMCR, oldMCR)
+	uout(pb, uartLCR, 0)
+	if count != 16 {
+		t.Fatalf("size_fifo counted %d, want 16", count)
+	}
 	// Not an XScale: IER bit 6 does not stick.
 	uout(pb, uartIER, 0x40)
 	if uin(pb, uartIER)&0x40 != 0 {
