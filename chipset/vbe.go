@@ -129,6 +129,7 @@ func (v *VGA) vbeWriteData(val uint16) {
 		v.dac8bit = val&VBE8BitDAC != 0
 		r[vbeIndexEnable] = val
 		v.markAllDirty()
+		v.updateWritePath()
 	}
 }
 

@@ -63,7 +63,7 @@ type VGA struct {
 	vbeStart  uint32 // in 32-bit words, as QEMU's vbe_start_addr
 	vbeLine   uint32 // bytes per scanline
 	bankMask  uint16
-	fastWrite bool // write pipeline is the identity (write mode 0, no rotate/op/set-reset, full bit mask)
+	fastWrite bool // CPU bytes go straight to the enabled planes (see updateWritePath)
 
 	// dirty has one bit per 4 KiB page of vram written since the last
 	// TakeDirty, so a renderer can skip unchanged regions.
@@ -286,6 +286,7 @@ func (v *VGA) ioWrite(port uint16, val byte) {
 	case vgaSEQD:
 		i := v.srIndex & 7
 		v.sr[i] = val & srMask[i]
+		v.updateWritePath()
 	case vgaPELM:
 		v.pelMask = val
 	case vgaPELIR:
@@ -329,8 +330,12 @@ func (v *VGA) ioWrite(port uint16, val byte) {
 	}
 }
 
+// updateWritePath recomputes fastWrite after a register change. Under a
+// packed-pixel VBE mode the banked window bypasses the VGA pipeline, as
+// SVGA hardware and QEMU do.
 func (v *VGA) updateWritePath() {
-	v.fastWrite = v.gr[5]&3 == 0 && v.gr[3] == 0 && v.gr[1] == 0 && v.gr[8] == 0xff
+	v.fastWrite = v.gr[5]&3 == 0 && v.gr[3] == 0 && v.gr[1] == 0 && v.gr[8] == 0xff ||
+		v.vbeRegs[vbeIndexEnable]&VBEEnabled != 0 && v.sr[4]&0x08 != 0
 }
 
 // memOffset turns an offset in the 0xA0000-0xBFFFF window into a VGA
