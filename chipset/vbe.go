@@ -78,8 +78,8 @@ func (v *VGA) vbeOut(port uint16, size int, val uint32) {
 	}
 }
 
-// VBEEnabled reports whether a VBE mode is active.
-func (v *VGA) VBEEnabled() bool { return v.vbeRegs[vbeIndexEnable]&VBEEnabled != 0 }
+// VBEActive reports whether a VBE mode is enabled.
+func (v *VGA) VBEActive() bool { return v.vbeRegs[vbeIndexEnable]&VBEEnabled != 0 }
 
 func (v *VGA) vbeReadData() uint16 {
 	i := v.vbeIndex

@@ -703,7 +703,7 @@ func (v *VGA) Display() Display {
 		d.AttrPalette[i] = v.attrColor(i)
 	}
 
-	vbe := v.VBEEnabled()
+	vbe := v.VBEActive()
 	if vbe {
 		d.Stride = v.vbeLine
 		d.StartAddr = v.vbeStart
@@ -826,7 +826,7 @@ type TextScreen struct {
 // (attribute) starting at the CRTC start address, Stride/4 cells apart
 // per row (QEMU's layout).
 func (v *VGA) TextScreen() (TextScreen, bool) {
-	if v.arIndex&0x20 == 0 || v.gr[6]&1 != 0 || v.VBEEnabled() {
+	if v.arIndex&0x20 == 0 || v.gr[6]&1 != 0 || v.VBEActive() {
 		return TextScreen{}, false
 	}
 	g := v.textGeometry()
