@@ -22,6 +22,11 @@ type block struct {
 	la2   uint64 // linear address of the second page if the block crosses one
 	page2 uint64 // physical address of that page, or noPage
 	valid bool
+	// Successor cache: the blocks that followed this one, at which RIP,
+	// under which CPU.chainGen.
+	succ    [2]*block
+	succRIP [2]uint64
+	succGen uint64
 }
 
 type blockCache struct {

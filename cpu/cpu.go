@@ -60,8 +60,13 @@ type CPU struct {
 	tlb tlb
 
 	// Per-instruction bookkeeping.
-	ip0  uint64 // RIP of the instruction executing
-	stop bool   // end the current block after this instruction
+	ip0        uint64 // RIP of the instruction executing
+	stop       bool   // end the current block after this instruction
+	blockStart uint64 // RIP at which the current block started
+	inBlock    bool   // a block is executing (for fault accounting)
+	// chainGen changes whenever a cached block successor may no longer
+	// be valid: TLB flushes, CS or mode changes, map changes.
+	chainGen uint64
 
 	// Pending events checked at block boundaries.
 	intr       bool // INTR line level
@@ -163,6 +168,7 @@ func (c *CPU) updateMode() {
 		c.mode = Mode16
 	}
 	c.ipm = c.ipMask()
+	c.chainGen++
 	if c.CPL == 3 {
 		c.userTag = 1
 	} else {
@@ -204,6 +210,7 @@ func (c *CPU) checkBus() {
 	if g := c.bus.Generation; g != c.busGen {
 		c.busGen = g
 		c.tlb.flush(false)
+		c.chainGen++
 	}
 }
 
@@ -296,12 +303,16 @@ func (c *CPU) catchFault() {
 		if _, ok := r.(guestFault); !ok {
 			panic(r)
 		}
+		c.accountPartialBlock()
 	}
 }
 
-// runBlocks is the interpreter's inner loop.
+// runBlocks is the interpreter's inner loop. Instructions retired are
+// counted per block; a fault inside a block is accounted by
+// accountPartialBlock.
 func (c *CPU) runBlocks(budget int64) {
 	var done int64
+	var prev *block
 	for done < budget {
 		c.checkBus()
 		if c.IntShadow || c.flags&FlagTF != 0 || c.DR[7]&0xff != 0 {
@@ -309,28 +320,82 @@ func (c *CPU) runBlocks(budget int64) {
 			// after it, TF traps after it, breakpoints are checked.
 			c.stepOne()
 			done++
+			prev = nil
 			if c.intr || c.nmiPending || c.Halted || c.stopReq {
 				return
 			}
 			continue
 		}
-		b := c.blockAt()
+		b := c.chained(prev)
 		c.stop = false
 		insts := b.insts
+		c.blockStart = c.RIP
+		c.inBlock = true
+		n := len(insts)
 		for i := range insts {
 			in := &insts[i]
 			c.ip0 = c.RIP
 			c.RIP = (c.RIP + uint64(in.Len)) & c.ipm
 			in.fn(c, in)
-			c.icount++
 			if c.stop {
+				n = i + 1
 				break
 			}
 		}
-		done += int64(len(insts))
+		c.inBlock = false
+		c.icount += uint64(n)
+		done += int64(n)
+		prev = b
 		if c.intr || c.nmiPending || c.Halted || c.stopReq || c.ShutdownReason != "" {
 			return
 		}
+	}
+}
+
+// chained returns the block at CS:RIP, taking it from prev's successor
+// cache when nothing that affects translation changed since it was linked.
+func (c *CPU) chained(prev *block) *block {
+	if prev != nil {
+		for j := range prev.succ {
+			if s := prev.succ[j]; s != nil && prev.succRIP[j] == c.RIP && prev.succGen == c.chainGen+c.tlb.epoch && s.valid {
+				c.blocks.cur = s
+				return s
+			}
+		}
+	}
+	b := c.blockAt()
+	if prev != nil && b.valid {
+		if g := c.chainGen + c.tlb.epoch; prev.succGen != g {
+			prev.succ = [2]*block{}
+			prev.succGen = g
+		}
+		j := 0
+		if prev.succ[0] != nil {
+			j = 1
+		}
+		prev.succ[j], prev.succRIP[j] = b, c.RIP
+	}
+	return b
+}
+
+// accountPartialBlock counts the instructions of the current block that
+// retired before the one at ip0 faulted.
+func (c *CPU) accountPartialBlock() {
+	if !c.inBlock {
+		return
+	}
+	c.inBlock = false
+	b := c.blocks.cur
+	if b == nil {
+		return
+	}
+	rip := c.blockStart
+	for i := range b.insts {
+		if rip == c.ip0 {
+			return
+		}
+		c.icount++
+		rip = (rip + uint64(b.insts[i].Len)) & c.ipm
 	}
 }
 

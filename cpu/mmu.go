@@ -26,9 +26,12 @@ type tlbEntry struct {
 type tlb struct {
 	r, w, x   [tlbSize]tlbEntry
 	haveLarge bool // some entry came from a 2/4 MiB or 1 GiB page
+	// epoch counts flushes (block chaining must not survive them).
+	epoch uint64
 }
 
 func (t *tlb) flush(keepGlobal bool) {
+	t.epoch++
 	for _, arr := range []*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
 		for i := range arr {
 			if !keepGlobal || !arr[i].global {
@@ -51,6 +54,7 @@ func (t *tlb) flushPhysWrite(phys uint64) {
 }
 
 func (t *tlb) invlpg(la uint64) {
+	t.epoch++
 	if t.haveLarge {
 		// A large page is cached as many 4 KiB entries: drop them all.
 		t.flush(false)
