@@ -159,6 +159,13 @@ func TestPMTimerOverflowSCI(t *testing.T) {
 	if r.ports.In(0x604, 2)&PM1SCIEn != 0 || r.ports.In(0xB2, 1) != ACPIDisable {
 		t.Error("ACPI_DISABLE")
 	}
+	// With SCI_EN clear, an enabled, pending event raises no SCI (it
+	// would be an SMI).
+	r.ports.Out(0x602, 2, PM1TmrEn)
+	r.pm.Advance(r.clk.now)
+	if r.ports.In(0x600, 2)&PM1TmrSts == 0 || r.sci.level {
+		t.Error("SCI raised with SCI_EN clear")
+	}
 }
 
 func TestPMSleepAndButtons(t *testing.T) {

@@ -39,7 +39,7 @@ func (p *pfPorts) Out(port uint16, size int, val uint32) {
 // pfMMIO is an MMIO handler returning base-relative offsets.
 type pfMMIO struct{ writes int }
 
-func (m *pfMMIO) ReadMMIO(off uint64, size int) uint64   { return 0xA000 + off }
+func (m *pfMMIO) ReadMMIO(off uint64, size int) uint64     { return 0xA000 + off }
 func (m *pfMMIO) WriteMMIO(off uint64, size int, v uint64) { m.writes++ }
 
 func cfgAddr(dev, fn int, reg uint8) uint32 {
