@@ -715,3 +715,16 @@ func pciGobDecode(data []byte, v any) (err error) {
 	}
 	return nil
 }
+
+// Interface checks.
+var (
+	_ PCIFunction     = (*PCIHeader)(nil)
+	_ PCIFunction     = (*I440FX)(nil)
+	_ PCIFunction     = (*PIIX3)(nil)
+	_ PCIFunction     = (*PIIXIDE)(nil)
+	_ PCIFunction     = (*ACPIPM)(nil)
+	_ mem.PortHandler = (*PCIBus)(nil)
+	_ mem.PortHandler = (*PIIX3)(nil)
+	_ mem.PortHandler = (*FWCfg)(nil)
+	_ Timed           = (*ACPIPM)(nil)
+)

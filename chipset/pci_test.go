@@ -1,6 +1,8 @@
 package chipset
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 
 	"fuji/mem"
@@ -433,5 +435,75 @@ func TestHeaderSaveLoad(t *testing.T) {
 	pci := NewPCIBus()
 	if err := pci.Load([]byte{1}); err == nil {
 		t.Error("PCIBus.Load of 1 byte succeeded")
+	}
+}
+
+// TestGuestHammer drives random guest I/O at every port these devices
+// own, with random DMA descriptors in memory: nothing may panic.
+func TestGuestHammer(t *testing.T) {
+	bus, err := mem.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bus.MapROM("bios", 0xE0000, make([]byte, 0x20000))
+	ports := mem.NewPortBus()
+	pci := NewPCIBus()
+	pci.Register(ports)
+	clk := &pfClock{}
+	_ = pci.Attach(0, 0, NewI440FX(bus))
+	p3 := NewPIIX3(func(int) IRQLine { return &pfLine{} }, func(bool) {})
+	_ = p3.Attach(pci)
+	_ = pci.Attach(1, 1, NewPIIXIDE(ports))
+	pm := NewACPIPM(ports, clk, &pfLine{}, func() {})
+	_ = pci.Attach(1, 3, pm)
+	fw := NewFWCfg(bus)
+	fw.Register(ports)
+	_ = fw.AddFile("etc/x", make([]byte, 100))
+	_ = fw.AddWritableFile("etc/w", make([]byte, 16), nil)
+	irq := p3.SlotIRQ(3, 1)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	portsOf := []uint16{0xCF8, 0xCF9, 0xCFA, 0xCFC, 0xCFD, 0xCFE, 0xCFF, 0x510, 0x511, 0x514, 0x518, 0xB2, 0xB3, 0xAFE0, 0xAFE2}
+	sizes := []int{1, 2, 4}
+	for i := 0; i < 200000; i++ {
+		clk.now += int64(rng.IntN(1000000))
+		port := portsOf[rng.IntN(len(portsOf))]
+		if rng.IntN(8) == 0 {
+			if b, on := pm.PMBase(); on {
+				port = b + uint16(rng.IntN(64))
+			}
+		}
+		size := sizes[rng.IntN(3)]
+		if rng.IntN(2) == 0 {
+			ports.In(port, size)
+			continue
+		}
+		v := rng.Uint32()
+		switch port {
+		case 0xCF8:
+			// Mostly valid addresses on bus 0 so config writes land.
+			v = v&0x80FFFFFF | 0x80000000
+			if rng.IntN(4) != 0 {
+				v &^= 0xFF0000
+			}
+		case 0x518:
+			// Descriptors in and beyond RAM, with random contents.
+			at := uint64(rng.IntN(1<<21)) &^ 7
+			var d [16]byte
+			for j := range d {
+				d[j] = byte(rng.Uint32())
+			}
+			if rng.IntN(2) == 0 {
+				binary.BigEndian.PutUint32(d[4:], uint32(rng.IntN(4096)))
+			}
+			bus.WriteBytes(at, d[:])
+			v = fwSwap32(uint32(at))
+			size = 4
+		}
+		ports.Out(port, size, v)
+		if rng.IntN(100) == 0 {
+			irq.Set(rng.IntN(2) == 0)
+			pm.Advance(clk.now)
+		}
 	}
 }
