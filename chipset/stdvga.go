@@ -28,12 +28,12 @@ type StdVGA struct {
 	def   [256]byte // power-on config space
 	wmask [256]byte // guest-writable bits
 
-	bars [3]barMap // BAR0, BAR2, ROM as currently mapped
+	bars [3]vgaBARMap // BAR0, BAR2, ROM as currently mapped
 	mmio vgaMMIOBar
 	romH vgaROM
 }
 
-type barMap struct {
+type vgaBARMap struct {
 	base uint64
 	on   bool
 }
