@@ -122,8 +122,8 @@ func (p *PIC) chip(port uint16) *pic8259 {
 // In reads PIC ports; wider accesses read consecutive ports.
 func (p *PIC) In(port uint16, size int) uint32 {
 	var v uint32
-	for i := size - 1; i >= 0; i-- {
-		v = v<<8 | uint32(p.in8(port+uint16(i)))
+	for i := 0; i < size; i++ { // low port first, as the ISA bus splits it
+		v |= uint32(p.in8(port+uint16(i))) << (8 * i)
 	}
 	return v
 }

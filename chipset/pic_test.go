@@ -41,9 +41,9 @@ func newTestPIC(t *testing.T, icw4 uint32) (*PIC, *mem.PortBus, *ppLine) {
 	return p, b, out
 }
 
-func pulse(l IRQLine) { l.Set(true); l.Set(false) }
+func ppPulse(l IRQLine) { l.Set(true); l.Set(false) }
 
-func readISR(b *mem.PortBus, port uint16) uint32 {
+func picReadISR(b *mem.PortBus, port uint16) uint32 {
 	b.Out(port, 1, 0x0B)
 	v := b.In(port, 1)
 	b.Out(port, 1, 0x0A)
@@ -55,8 +55,8 @@ func TestPICPriorityAndEOI(t *testing.T) {
 	if out.level {
 		t.Fatal("INTR high with no request")
 	}
-	pulse(p.Line(1))
-	pulse(p.Line(0))
+	ppPulse(p.Line(1))
+	ppPulse(p.Line(0))
 	if !out.level || !p.INTR() {
 		t.Fatal("INTR not raised")
 	}
@@ -66,7 +66,7 @@ func TestPICPriorityAndEOI(t *testing.T) {
 	if v := p.Acknowledge(); v != 0x08 {
 		t.Fatalf("first vector %#x, want 0x08 (IRQ0 beats IRQ1)", v)
 	}
-	if v := readISR(b, 0x20); v != 0x01 {
+	if v := picReadISR(b, 0x20); v != 0x01 {
 		t.Fatalf("ISR = %#x, want 0x01", v)
 	}
 	if out.level {
@@ -80,22 +80,22 @@ func TestPICPriorityAndEOI(t *testing.T) {
 		t.Fatalf("second vector %#x, want 0x09", v)
 	}
 	// A higher-priority request nests over an in-service lower one.
-	pulse(p.Line(0))
+	ppPulse(p.Line(0))
 	if !out.level {
 		t.Fatal("IRQ0 must interrupt IRQ1's handler")
 	}
 	if v := p.Acknowledge(); v != 0x08 {
 		t.Fatalf("nested vector %#x", v)
 	}
-	if v := readISR(b, 0x20); v != 0x03 {
+	if v := picReadISR(b, 0x20); v != 0x03 {
 		t.Fatalf("ISR = %#x, want 0x03", v)
 	}
 	b.Out(0x20, 1, 0x20) // clears IRQ0 (highest)
-	if v := readISR(b, 0x20); v != 0x02 {
+	if v := picReadISR(b, 0x20); v != 0x02 {
 		t.Fatalf("ISR after EOI = %#x, want 0x02", v)
 	}
 	b.Out(0x20, 1, 0x61) // specific EOI for IRQ1
-	if v := readISR(b, 0x20); v != 0 {
+	if v := picReadISR(b, 0x20); v != 0 {
 		t.Fatalf("ISR after specific EOI = %#x", v)
 	}
 }
@@ -106,7 +106,7 @@ func TestPICMaskAndSpuriousIRQ7(t *testing.T) {
 	if v := b.In(0x21, 1); v != 0x08 {
 		t.Fatalf("IMR = %#x", v)
 	}
-	pulse(p.Line(3))
+	ppPulse(p.Line(3))
 	if out.level {
 		t.Fatal("masked IRQ raised INTR")
 	}
@@ -119,7 +119,7 @@ func TestPICMaskAndSpuriousIRQ7(t *testing.T) {
 	if v := p.Acknowledge(); v != 0x0F {
 		t.Fatalf("vector %#x, want spurious 0x0F", v)
 	}
-	if v := readISR(b, 0x20); v != 0 {
+	if v := picReadISR(b, 0x20); v != 0 {
 		t.Fatalf("spurious IRQ7 set ISR %#x", v)
 	}
 	// A level request that drops before INTA is spurious too.
@@ -145,22 +145,22 @@ func TestPICMaskAndSpuriousIRQ7(t *testing.T) {
 
 func TestPICCascadeAndSpuriousIRQ15(t *testing.T) {
 	p, b, out := newTestPIC(t, 0x01)
-	pulse(p.Line(12))
+	ppPulse(p.Line(12))
 	if !out.level {
 		t.Fatal("slave request did not reach the CPU")
 	}
 	if v := p.Acknowledge(); v != 0x74 {
 		t.Fatalf("vector %#x, want 0x74", v)
 	}
-	if m, s := readISR(b, 0x20), readISR(b, 0xA0); m != 0x04 || s != 0x10 {
+	if m, s := picReadISR(b, 0x20), picReadISR(b, 0xA0); m != 0x04 || s != 0x10 {
 		t.Fatalf("ISR master %#x slave %#x", m, s)
 	}
 	b.Out(0xA0, 1, 0x20)
 	b.Out(0x20, 1, 0x20)
 	// Two slave requests: the second reaches the master after the
 	// first's EOI.
-	pulse(p.Line(9))
-	pulse(p.Line(8))
+	ppPulse(p.Line(9))
+	ppPulse(p.Line(8))
 	if v := p.Acknowledge(); v != 0x70 {
 		t.Fatalf("vector %#x, want 0x70", v)
 	}
@@ -186,7 +186,7 @@ func TestPICCascadeAndSpuriousIRQ15(t *testing.T) {
 	if v := p.Acknowledge(); v != 0x77 {
 		t.Fatalf("vector %#x, want spurious 0x77", v)
 	}
-	if m, s := readISR(b, 0x20), readISR(b, 0xA0); m != 0x04 || s != 0 {
+	if m, s := picReadISR(b, 0x20), picReadISR(b, 0xA0); m != 0x04 || s != 0 {
 		t.Fatalf("ISR master %#x slave %#x, want 0x04/0", m, s)
 	}
 }
@@ -249,13 +249,13 @@ func TestPICEdgeAndLevelSensing(t *testing.T) {
 
 func TestPICRotation(t *testing.T) {
 	p, b, _ := newTestPIC(t, 0x01)
-	pulse(p.Line(0))
+	ppPulse(p.Line(0))
 	if v := p.Acknowledge(); v != 0x08 {
 		t.Fatal(v)
 	}
 	b.Out(0x20, 1, 0xA0) // rotate on non-specific EOI: IRQ0 now lowest
-	pulse(p.Line(0))
-	pulse(p.Line(7))
+	ppPulse(p.Line(0))
+	ppPulse(p.Line(7))
 	if v := p.Acknowledge(); v != 0x0F {
 		t.Fatalf("after rotation vector %#x, want IRQ7 (0x0F)", v)
 	}
@@ -266,8 +266,8 @@ func TestPICRotation(t *testing.T) {
 	b.Out(0x20, 1, 0x20)
 
 	b.Out(0x20, 1, 0xC4) // set priority: IRQ4 lowest, IRQ5 highest
-	pulse(p.Line(3))
-	pulse(p.Line(5))
+	ppPulse(p.Line(3))
+	ppPulse(p.Line(5))
 	if v := p.Acknowledge(); v != 0x0D {
 		t.Fatalf("set priority: vector %#x, want 0x0D", v)
 	}
@@ -281,21 +281,21 @@ func TestPICRotation(t *testing.T) {
 	}
 	// Non-specific EOI clears the highest priority ISR bit in the
 	// rotated order.
-	pulse(p.Line(6))
+	ppPulse(p.Line(6))
 	b.Out(0x20, 1, 0x20)
-	if v := readISR(b, 0x20); v != 0 {
+	if v := picReadISR(b, 0x20); v != 0 {
 		t.Fatalf("ISR %#x", v)
 	}
 }
 
 func TestPICAutoEOI(t *testing.T) {
 	p, b, out := newTestPIC(t, 0x03)
-	pulse(p.Line(1))
-	pulse(p.Line(2 + 1)) // IRQ3
+	ppPulse(p.Line(1))
+	ppPulse(p.Line(2 + 1)) // IRQ3
 	if v := p.Acknowledge(); v != 0x09 {
 		t.Fatal(v)
 	}
-	if v := readISR(b, 0x20); v != 0 {
+	if v := picReadISR(b, 0x20); v != 0 {
 		t.Fatalf("AEOI left ISR %#x", v)
 	}
 	if !out.level {
@@ -303,10 +303,10 @@ func TestPICAutoEOI(t *testing.T) {
 	}
 	p.Acknowledge()
 	b.Out(0x20, 1, 0x80) // rotate in AEOI mode
-	pulse(p.Line(1))
+	ppPulse(p.Line(1))
 	p.Acknowledge() // IRQ1 becomes lowest
-	pulse(p.Line(1))
-	pulse(p.Line(5))
+	ppPulse(p.Line(1))
+	ppPulse(p.Line(5))
 	if v := p.Acknowledge(); v != 0x0D {
 		t.Fatalf("AEOI rotation: vector %#x, want 0x0D", v)
 	}
@@ -322,12 +322,12 @@ func TestPICPollAndReadRegisters(t *testing.T) {
 	if v := b.In(0x20, 1); v != 0 {
 		t.Fatalf("poll with nothing pending = %#x", v)
 	}
-	pulse(p.Line(6))
+	ppPulse(p.Line(6))
 	b.Out(0x20, 1, 0x0C)
 	if v := b.In(0x20, 1); v != 0x86 {
 		t.Fatalf("poll = %#x, want 0x86", v)
 	}
-	if v := readISR(b, 0x20); v != 0x40 {
+	if v := picReadISR(b, 0x20); v != 0x40 {
 		t.Fatalf("poll did not set ISR: %#x", v)
 	}
 	// The register selection is sticky: IRR after 0x0A.
@@ -349,9 +349,9 @@ func TestPICPollAndReadRegisters(t *testing.T) {
 
 func TestPICSpecialMaskMode(t *testing.T) {
 	p, b, out := newTestPIC(t, 0x01)
-	pulse(p.Line(3))
+	ppPulse(p.Line(3))
 	p.Acknowledge()
-	pulse(p.Line(5))
+	ppPulse(p.Line(5))
 	if out.level {
 		t.Fatal("IRQ5 must wait under IRQ3")
 	}
@@ -365,12 +365,12 @@ func TestPICSpecialMaskMode(t *testing.T) {
 	}
 	// Non-specific EOI in SMM skips the masked IRQ3.
 	b.Out(0x20, 1, 0x20)
-	if v := readISR(b, 0x20); v != 0x08 {
+	if v := picReadISR(b, 0x20); v != 0x08 {
 		t.Fatalf("ISR %#x, want IRQ3 left in service", v)
 	}
 	b.Out(0x20, 1, 0x48) // reset SMM
 	b.Out(0x21, 1, 0x00)
-	pulse(p.Line(5))
+	ppPulse(p.Line(5))
 	if out.level {
 		t.Fatal("normal mask mode must block IRQ5 again")
 	}
@@ -383,11 +383,11 @@ func TestPICSpecialFullyNested(t *testing.T) {
 			icw4 = 0x11
 		}
 		p, _, out := newTestPIC(t, icw4)
-		pulse(p.Line(10))
+		ppPulse(p.Line(10))
 		if v := p.Acknowledge(); v != 0x72 {
 			t.Fatal(v)
 		}
-		pulse(p.Line(8))
+		ppPulse(p.Line(8))
 		if out.level != sfnm {
 			t.Fatalf("sfnm=%v: higher slave request INTR=%v", sfnm, out.level)
 		}
@@ -402,7 +402,7 @@ func TestPICSpecialFullyNested(t *testing.T) {
 func TestPICInitResetsState(t *testing.T) {
 	p, b, out := newTestPIC(t, 0x01)
 	b.Out(0x21, 1, 0xFF)
-	pulse(p.Line(1))
+	ppPulse(p.Line(1))
 	b.Out(0x20, 1, 0x11)
 	if out.level || b.In(0x20, 1) != 0 {
 		t.Fatal("ICW1 kept an edge request")
@@ -413,7 +413,7 @@ func TestPICInitResetsState(t *testing.T) {
 	if v := b.In(0x21, 1); v != 0 {
 		t.Fatalf("ICW1 must clear IMR, got %#x", v)
 	}
-	pulse(p.Line(1))
+	ppPulse(p.Line(1))
 	if v := p.Acknowledge(); v != 0x21 {
 		t.Fatalf("new vector base: %#x", v)
 	}
@@ -422,7 +422,7 @@ func TestPICInitResetsState(t *testing.T) {
 func TestPICSaveLoad(t *testing.T) {
 	p, b, _ := newTestPIC(t, 0x01)
 	b.Out(0x4D1, 1, 0x04)
-	pulse(p.Line(3))
+	ppPulse(p.Line(3))
 	p.Line(10).Set(true)
 	b.Out(0x21, 1, 0x10)
 	data, err := p.Save()

@@ -56,8 +56,8 @@ func pitTickTime(tick int64) int64 {
 	return int64(q)
 }
 
-// floorMod returns a mod n in [0, n).
-func floorMod(a, n int64) int64 {
+// pitFloorMod returns a mod n in [0, n).
+func pitFloorMod(a, n int64) int64 {
 	m := a % n
 	if m < 0 {
 		m += n
@@ -65,7 +65,7 @@ func floorMod(a, n int64) int64 {
 	return m
 }
 
-func floorDiv(a, n int64) int64 {
+func pitFloorDiv(a, n int64) int64 {
 	q := a / n
 	if a%n != 0 && (a < 0) != (n < 0) {
 		q--
@@ -95,6 +95,7 @@ type pitCounter struct {
 	n        int64 // modulus loaded: 1..65536 (binary) or 1..10000 (BCD)
 	hold     int64 // CE value while stopped or before t0
 	fired    bool  // modes 0/4: terminal count passed before t0
+	trigLow  bool  // mode 1: retriggered while OUT was low, so it stays low
 	pend     bool  // modes 2/3: a new count waits for the period boundary
 	pendTick int64
 	pendN    int64
@@ -159,7 +160,7 @@ func (c *pitCounter) ce(t int64) int64 {
 		}
 		return v % m
 	default:
-		return floorMod(n-k, m)
+		return pitFloorMod(n-k, m)
 	}
 }
 
@@ -169,7 +170,7 @@ func (c *pitCounter) out(t int64) bool {
 	case 0:
 		return c.loaded && (c.fired || c.counting && t >= c.t0+c.n)
 	case 1:
-		return !(c.counting && t >= c.t0 && t < c.t0+c.n)
+		return !(c.counting && (t >= c.t0 || c.trigLow && t == c.t0-1) && t < c.t0+c.n)
 	case 4:
 		return !(c.counting && !c.fired && t == c.t0+c.n)
 	case 5:
@@ -207,7 +208,7 @@ func (c *pitCounter) nextRise(a int64) int64 {
 		if c.n < 2 {
 			return pitNever // mode 2 N=1 stays low; mode 3 N=1 stays high
 		}
-		j := max(1, floorDiv(a-c.t0, c.n)+1)
+		j := max(1, pitFloorDiv(a-c.t0, c.n)+1)
 		return c.t0 + j*c.n
 	}
 	if r > a {
@@ -392,6 +393,7 @@ func (c *pitCounter) setGate(g bool, t int64) {
 		}
 	case 1, 5:
 		if g && c.loaded {
+			c.trigLow = c.mode == 1 && !c.out(t)
 			c.counting = true
 			c.t0, c.n = t+1, c.effective()
 			c.null = t + 1
@@ -533,8 +535,8 @@ func (p *PIT) now() int64 {
 // In reads a counter; the control port reads as a floating bus.
 func (p *PIT) In(port uint16, size int) uint32 {
 	var v uint32
-	for i := size - 1; i >= 0; i-- {
-		v = v<<8 | uint32(p.in8(port+uint16(i)))
+	for i := 0; i < size; i++ { // low port first, as the ISA bus splits it
+		v |= uint32(p.in8(port+uint16(i))) << (8 * i)
 	}
 	return v
 }
@@ -618,7 +620,7 @@ func (p *PIT) Advance(now int64) {
 type pitCounterState struct {
 	Mode, RawMode, RW, CRLow, Status                         uint8
 	BCD, WrMSB, RdMSB, Latched, OLMSB, StLatch, Gate, Loaded bool
-	Counting, Fired, Pend, Driven                            bool
+	Counting, Fired, Pend, Driven, TrigLow                   bool
 	CR, OL                                                   uint16
 	T0, N, Hold, PendTick, PendN, Null, Last                 int64
 }
@@ -637,7 +639,7 @@ func (p *PIT) Save() ([]byte, error) {
 		c := &p.c[i]
 		s.C[i] = pitCounterState{c.mode, c.rawMode, c.rw, c.crLow, c.status,
 			c.bcd, c.wrMSB, c.rdMSB, c.latched, c.olMSB, c.stLatch, c.gate, c.loaded,
-			c.counting, c.fired, c.pend, c.driven, c.cr, c.ol,
+			c.counting, c.fired, c.pend, c.driven, c.trigLow, c.cr, c.ol,
 			c.t0, c.n, c.hold, c.pendTick, c.pendN, c.null, c.last}
 	}
 	var b bytes.Buffer
@@ -678,7 +680,7 @@ func (p *PIT) Load(data []byte) error {
 		*c = pitCounter{mode: x.Mode, rawMode: x.RawMode, rw: x.RW, crLow: x.CRLow, status: x.Status,
 			bcd: x.BCD, wrMSB: x.WrMSB, rdMSB: x.RdMSB, latched: x.Latched, olMSB: x.OLMSB,
 			stLatch: x.StLatch, gate: x.Gate, loaded: x.Loaded, counting: x.Counting,
-			fired: x.Fired, pend: x.Pend, driven: x.Driven, cr: x.CR, ol: x.OL,
+			fired: x.Fired, pend: x.Pend, driven: x.Driven, trigLow: x.TrigLow, cr: x.CR, ol: x.OL,
 			t0: x.T0, n: x.N, hold: x.Hold, pendTick: x.PendTick, pendN: x.PendN,
 			null: x.Null, last: x.Last, irq: irq}
 		if irq != nil {

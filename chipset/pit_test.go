@@ -25,14 +25,14 @@ func newTestPIT(t *testing.T) (*PIT, *mem.PortBus, *ppClock, *ppLine) {
 }
 
 // program writes a control word and a 16-bit count (LSB then MSB).
-func program(b *mem.PortBus, counter int, cw uint8, count uint16) {
+func pitProgram(b *mem.PortBus, counter int, cw uint8, count uint16) {
 	b.Out(0x43, 1, uint32(cw))
 	b.Out(0x40+uint16(counter), 1, uint32(count&0xFF))
 	b.Out(0x40+uint16(counter), 1, uint32(count>>8))
 }
 
 // latched returns counter n's count via the counter latch command.
-func latched(b *mem.PortBus, n int) uint16 {
+func pitLatched(b *mem.PortBus, n int) uint16 {
 	b.Out(0x43, 1, uint32(n)<<6)
 	lo := b.In(0x40+uint16(n), 1)
 	hi := b.In(0x40+uint16(n), 1)
@@ -41,7 +41,7 @@ func latched(b *mem.PortBus, n int) uint16 {
 
 // readBack latches status and count of counter n with the read-back
 // command and returns both.
-func readBack(b *mem.PortBus, n int) (status uint8, count uint16) {
+func pitReadBack(b *mem.PortBus, n int) (status uint8, count uint16) {
 	b.Out(0x43, 1, 0xC0|2<<uint(n))
 	status = uint8(b.In(0x40+uint16(n), 1))
 	lo := b.In(0x40+uint16(n), 1)
@@ -63,7 +63,7 @@ func TestPITTickArithmetic(t *testing.T) {
 
 func TestPITMode2RateGenerator(t *testing.T) {
 	_, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x34, 1000) // written at tick 0, CE loaded at tick 1
+	pitProgram(b, 0, 0x34, 1000) // written at tick 0, CE loaded at tick 1
 	for _, c := range []struct {
 		tick  int64
 		count uint16
@@ -74,7 +74,7 @@ func TestPITMode2RateGenerator(t *testing.T) {
 		{2001, 1000, true}, {1000001, 1000, true},
 	} {
 		clk.at(c.tick)
-		st, cnt := readBack(b, 0)
+		st, cnt := pitReadBack(b, 0)
 		if cnt != c.count || (st&0x80 != 0) != c.out {
 			t.Errorf("tick %d: count %d out %v, want %d %v", c.tick, cnt, st&0x80 != 0, c.count, c.out)
 		}
@@ -95,10 +95,10 @@ func TestPITMode3SquareWave(t *testing.T) {
 		{3, []uint16{3, 2, 3, 3}, "HHLH"},
 	} {
 		_, b, clk, _ := newTestPIT(t)
-		program(b, 0, 0x36, c.n)
+		pitProgram(b, 0, 0x36, c.n)
 		for i, want := range c.counts {
 			clk.at(int64(1 + i))
-			st, cnt := readBack(b, 0)
+			st, cnt := pitReadBack(b, 0)
 			out := "L"
 			if st&0x80 != 0 {
 				out = "H"
@@ -113,7 +113,7 @@ func TestPITMode3SquareWave(t *testing.T) {
 func TestPITMode0InterruptOnTerminalCount(t *testing.T) {
 	p, b, clk, irq := newTestPIT(t)
 	clk.at(10)
-	program(b, 0, 0x30, 100) // load at 11, terminal at 111
+	pitProgram(b, 0, 0x30, 100) // load at 11, terminal at 111
 	if irq.level {
 		t.Fatal("mode 0 OUT must go low on the control word")
 	}
@@ -131,11 +131,11 @@ func TestPITMode0InterruptOnTerminalCount(t *testing.T) {
 	if !irq.level || irq.rises != rises+1 {
 		t.Fatal("OUT did not rise at terminal count")
 	}
-	if latched(b, 0) != 0 {
+	if pitLatched(b, 0) != 0 {
 		t.Fatal("count at terminal not 0")
 	}
 	clk.at(112)
-	if v := latched(b, 0); v != 0xFFFF {
+	if v := pitLatched(b, 0); v != 0xFFFF {
 		t.Fatalf("count after terminal = %#x, want wrap to 0xFFFF", v)
 	}
 	if p.Deadline() != NoDeadline {
@@ -146,9 +146,9 @@ func TestPITMode0InterruptOnTerminalCount(t *testing.T) {
 	if irq.level {
 		t.Fatal("first byte in mode 0 must drop OUT")
 	}
-	c1 := latched(b, 0)
+	c1 := pitLatched(b, 0)
 	clk.at(200)
-	if c2 := latched(b, 0); c2 != c1 {
+	if c2 := pitLatched(b, 0); c2 != c1 {
 		t.Fatalf("counting continued after first byte: %#x -> %#x", c1, c2)
 	}
 	b.Out(0x40, 1, 0x00) // count 0x0010, load at 201
@@ -161,10 +161,10 @@ func TestPITMode0InterruptOnTerminalCount(t *testing.T) {
 
 func TestPITMode4SoftwareStrobe(t *testing.T) {
 	_, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x38, 5) // load at 1, strobe at 6
+	pitProgram(b, 0, 0x38, 5) // load at 1, strobe at 6
 	for tick, want := range map[int64]bool{1: true, 5: true, 6: false, 7: true, 6 + 65536: true} {
 		clk.at(tick)
-		if st, _ := readBack(b, 0); (st&0x80 != 0) != want {
+		if st, _ := pitReadBack(b, 0); (st&0x80 != 0) != want {
 			t.Errorf("tick %d: OUT %v", tick, !want)
 		}
 	}
@@ -172,12 +172,12 @@ func TestPITMode4SoftwareStrobe(t *testing.T) {
 
 func TestPITMode1And5GateTriggered(t *testing.T) {
 	p, b, clk, _ := newTestPIT(t)
-	program(b, 2, 0xB2, 10) // counter 2, mode 1
+	pitProgram(b, 2, 0xB2, 10) // counter 2, mode 1
 	clk.at(5)
 	if !p.Out2() {
 		t.Fatal("mode 1 OUT must start high")
 	}
-	if st, _ := readBack(b, 2); st&0x40 == 0 {
+	if st, _ := pitReadBack(b, 2); st&0x40 == 0 {
 		t.Fatal("null count must stay set until the trigger")
 	}
 	clk.at(20)
@@ -192,6 +192,9 @@ func TestPITMode1And5GateTriggered(t *testing.T) {
 	clk.at(25)
 	p.SetGate2(false)
 	p.SetGate2(true)
+	if p.Out2() {
+		t.Fatal("OUT glitched high at the retrigger")
+	}
 	clk.at(35)
 	if p.Out2() {
 		t.Fatal("retrigger did not extend the one-shot")
@@ -202,7 +205,7 @@ func TestPITMode1And5GateTriggered(t *testing.T) {
 	}
 
 	p.SetGate2(false)
-	program(b, 2, 0xBA, 3) // mode 5
+	pitProgram(b, 2, 0xBA, 3) // mode 5
 	clk.at(40)
 	p.SetGate2(true) // load at 41, strobe at 44
 	for tick, want := range map[int64]bool{43: true, 44: false, 45: true} {
@@ -216,17 +219,17 @@ func TestPITMode1And5GateTriggered(t *testing.T) {
 func TestPITGateInModes2And3(t *testing.T) {
 	p, b, clk, _ := newTestPIT(t)
 	p.SetGate2(true)
-	program(b, 2, 0xB4, 100) // mode 2, load at 1
+	pitProgram(b, 2, 0xB4, 100) // mode 2, load at 1
 	clk.at(50)
 	p.SetGate2(false)
-	v := latched(b, 2)
+	v := pitLatched(b, 2)
 	clk.at(80)
-	if latched(b, 2) != v || !p.Out2() {
+	if pitLatched(b, 2) != v || !p.Out2() {
 		t.Fatal("gate low must stop mode 2 with OUT high")
 	}
 	p.SetGate2(true) // reload at 81
 	clk.at(81)
-	if v := latched(b, 2); v != 100 {
+	if v := pitLatched(b, 2); v != 100 {
 		t.Fatalf("gate rising edge must reload: %d", v)
 	}
 	clk.at(180)
@@ -234,11 +237,11 @@ func TestPITGateInModes2And3(t *testing.T) {
 		t.Fatal("OUT should be low at the end of the restarted period")
 	}
 	// Mode 0 with the gate: counting pauses.
-	program(b, 2, 0xB0, 10) // load at 181
+	pitProgram(b, 2, 0xB0, 10) // load at 181
 	clk.at(185)
 	p.SetGate2(false)
 	clk.at(300)
-	if v := latched(b, 2); v != 6 {
+	if v := pitLatched(b, 2); v != 6 {
 		t.Fatalf("paused mode 0 count %d, want 6", v)
 	}
 	p.SetGate2(true)
@@ -250,54 +253,54 @@ func TestPITGateInModes2And3(t *testing.T) {
 
 func TestPITNewCountTakesEffectAtBoundary(t *testing.T) {
 	_, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x34, 100) // periods start at 1, 101, 201...
+	pitProgram(b, 0, 0x34, 100) // periods start at 1, 101, 201...
 	clk.at(50)
 	b.Out(0x40, 1, 10)
 	b.Out(0x40, 1, 0)
-	if st, c := readBack(b, 0); st&0x40 == 0 || c != 51 {
+	if st, c := pitReadBack(b, 0); st&0x40 == 0 || c != 51 {
 		t.Fatalf("status %#x count %d: old period must run on with null count set", st, c)
 	}
 	clk.at(101)
-	if st, c := readBack(b, 0); st&0x40 != 0 || c != 10 {
+	if st, c := pitReadBack(b, 0); st&0x40 != 0 || c != 10 {
 		t.Fatalf("at the boundary: status %#x count %d, want new count 10", st, c)
 	}
 	clk.at(111)
-	if _, c := readBack(b, 0); c != 10 {
+	if _, c := pitReadBack(b, 0); c != 10 {
 		t.Fatalf("second new period: %d", c)
 	}
 	// Mode 3: the new count waits for the end of the half-cycle.
-	program(b, 0, 0x36, 100) // load at 112, low half starts at 162
+	pitProgram(b, 0, 0x36, 100) // load at 112, low half starts at 162
 	clk.at(120)
 	b.Out(0x40, 1, 20)
 	b.Out(0x40, 1, 0)
 	clk.at(161)
-	if st, c := readBack(b, 0); c != 2 || st&0x80 == 0 {
+	if st, c := pitReadBack(b, 0); c != 2 || st&0x80 == 0 {
 		t.Fatalf("old half-cycle: count %d status %#x", c, st)
 	}
 	clk.at(162)
-	if st, c := readBack(b, 0); c != 20 || st&0x80 != 0 {
+	if st, c := pitReadBack(b, 0); c != 20 || st&0x80 != 0 {
 		t.Fatalf("new half-cycle: count %d status %#x, want 20 low", c, st)
 	}
 	clk.at(172)
-	if st, _ := readBack(b, 0); st&0x80 == 0 {
+	if st, _ := pitReadBack(b, 0); st&0x80 == 0 {
 		t.Fatal("new low half must be N/2 = 10 clocks")
 	}
 }
 
 func TestPITBCDAndAccessModes(t *testing.T) {
 	_, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x35, 0x1000) // mode 2 BCD 1000
+	pitProgram(b, 0, 0x35, 0x1000) // mode 2 BCD 1000
 	clk.at(2)
-	if v := latched(b, 0); v != 0x0999 {
+	if v := pitLatched(b, 0); v != 0x0999 {
 		t.Fatalf("BCD count %#x, want 0x0999", v)
 	}
-	program(b, 0, 0x31, 0) // mode 0 BCD count 0 = 10000
+	pitProgram(b, 0, 0x31, 0) // mode 0 BCD count 0 = 10000
 	clk.at(3)
-	if v := latched(b, 0); v != 0 {
+	if v := pitLatched(b, 0); v != 0 {
 		t.Fatalf("%#x", v)
 	}
 	clk.at(4)
-	if v := latched(b, 0); v != 0x9999 {
+	if v := pitLatched(b, 0); v != 0x9999 {
 		t.Fatalf("BCD wrap %#x, want 0x9999", v)
 	}
 	// LSB only.
@@ -319,7 +322,7 @@ func TestPITBCDAndAccessModes(t *testing.T) {
 
 func TestPITLatchHoldsUntilRead(t *testing.T) {
 	_, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x34, 1000)
+	pitProgram(b, 0, 0x34, 1000)
 	clk.at(101)
 	b.Out(0x43, 1, 0x00)
 	clk.at(201)
@@ -336,7 +339,7 @@ func TestPITLatchHoldsUntilRead(t *testing.T) {
 	}
 	// Status then count from one read-back; null count after a CW.
 	b.Out(0x43, 1, 0x34)
-	if st, _ := readBack(b, 0); st&0x40 == 0 {
+	if st, _ := pitReadBack(b, 0); st&0x40 == 0 {
 		t.Fatal("control word must set null count")
 	}
 	if v := b.In(0x43, 1); v != 0xFF {
@@ -346,7 +349,7 @@ func TestPITLatchHoldsUntilRead(t *testing.T) {
 
 func TestPITIRQ0Deadlines(t *testing.T) {
 	p, b, clk, irq := newTestPIT(t)
-	program(b, 0, 0x34, 1193)
+	pitProgram(b, 0, 0x34, 1193)
 	start := irq.rises
 	for i := 0; i < 100; i++ {
 		d := p.Deadline()
@@ -369,8 +372,8 @@ func TestPITIRQ0Deadlines(t *testing.T) {
 
 func TestPITSaveLoad(t *testing.T) {
 	p, b, clk, _ := newTestPIT(t)
-	program(b, 0, 0x36, 1000)
-	program(b, 2, 0xB0, 77)
+	pitProgram(b, 0, 0x36, 1000)
+	pitProgram(b, 2, 0xB0, 77)
 	clk.at(333)
 	b.Out(0x43, 1, 0x00)
 	data, err := p.Save()

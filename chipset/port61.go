@@ -22,8 +22,8 @@ type Port61 struct {
 	ctrl uint8 // bits 0-3
 }
 
-// refreshHalfPeriod is the time between toggles of bit 4, in ns.
-const refreshHalfPeriod = 15085
+// port61RefreshHalf is the time between toggles of bit 4, in ns.
+const port61RefreshHalf = 15085
 
 // NewPort61 returns port 0x61 wired to the PIT's counter 2.
 func NewPort61(clk Clock, pit *PIT) *Port61 {
@@ -48,7 +48,7 @@ func (p *Port61) Speaker() (gate, data bool) { return p.ctrl&1 != 0, p.ctrl&2 !=
 // In reads port 0x61.
 func (p *Port61) In(port uint16, size int) uint32 {
 	v := uint32(p.ctrl)
-	if now := p.clk.Now(); now >= 0 && (now/refreshHalfPeriod)&1 != 0 {
+	if now := p.clk.Now(); now >= 0 && (now/port61RefreshHalf)&1 != 0 {
 		v |= 0x10
 	}
 	if p.pit.Out2() {

@@ -33,7 +33,7 @@ func TestPort61(t *testing.T) {
 	}
 	// Bit 5 follows counter 2 OUT: mode 0, count 5.
 	clk.at(100)
-	program(b, 2, 0xB0, 5)
+	pitProgram(b, 2, 0xB0, 5)
 	if v := b.In(0x61, 1); v&0x20 != 0 {
 		t.Fatal("OUT2 high before terminal count")
 	}

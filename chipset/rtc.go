@@ -121,7 +121,7 @@ func rtcCycles(d int64) int64 {
 	if d >= 0 {
 		return int64(pitMulDiv(uint64(d), 32768, 1e9))
 	}
-	return floorDiv(d*32768, 1e9)
+	return pitFloorDiv(d*32768, 1e9)
 }
 
 // rtcCycleTime returns the first ns offset whose rtcCycles reaches c.
@@ -141,7 +141,7 @@ func rtcCycleTime(c int64) int64 {
 }
 
 // sec returns the RTC's civil seconds at now (when ticking).
-func (r *RTC) sec(now int64) int64 { return r.baseSec + floorDiv(now-r.baseNs, 1e9) }
+func (r *RTC) sec(now int64) int64 { return r.baseSec + pitFloorDiv(now-r.baseNs, 1e9) }
 
 // catchUp sets the flags of the events between lastEval and now.
 func (r *RTC) catchUp(now int64) {
@@ -155,11 +155,11 @@ func (r *RTC) catchUp(now int64) {
 	}
 	var f uint8
 	if p := r.periodCycles(); p != 0 {
-		if floorDiv(rtcCycles(now-r.baseNs), p) > floorDiv(rtcCycles(a-r.baseNs), p) {
+		if pitFloorDiv(rtcCycles(now-r.baseNs), p) > pitFloorDiv(rtcCycles(a-r.baseNs), p) {
 			f |= rtcPF
 		}
 	}
-	k1, k2 := floorDiv(a-r.baseNs, 1e9), floorDiv(now-r.baseNs, 1e9)
+	k1, k2 := pitFloorDiv(a-r.baseNs, 1e9), pitFloorDiv(now-r.baseNs, 1e9)
 	if r.cmos[rtcRegB]&rtcSET == 0 && k2 > k1 {
 		f |= rtcUF
 		if s := r.nextAlarm(r.baseSec + k1); s >= 0 && s <= r.baseSec+k2 {
@@ -201,13 +201,13 @@ func (r *RTC) Deadline() int64 {
 	b := r.cmos[rtcRegB]
 	d := NoDeadline
 	if p := r.periodCycles(); p != 0 && b&rtcPIE != 0 {
-		c := (floorDiv(rtcCycles(r.lastEval-r.baseNs), p) + 1) * p
+		c := (pitFloorDiv(rtcCycles(r.lastEval-r.baseNs), p) + 1) * p
 		if t := rtcCycleTime(c); t != NoDeadline {
 			d = min(d, r.baseNs+t)
 		}
 	}
 	if b&rtcSET == 0 {
-		k := floorDiv(r.lastEval-r.baseNs, 1e9)
+		k := pitFloorDiv(r.lastEval-r.baseNs, 1e9)
 		if b&rtcUIE != 0 {
 			d = min(d, r.baseNs+(k+1)*1e9)
 		}
@@ -276,7 +276,7 @@ func (r *RTC) timeReg(idx uint8, s int64) byte {
 	case 4:
 		return r.encHour(t.Hour())
 	case 6:
-		return byte(floorMod(int64(t.Weekday())+r.wdayOff, 7) + 1)
+		return byte(pitFloorMod(int64(t.Weekday())+r.wdayOff, 7) + 1)
 	case 7:
 		return r.enc(t.Day())
 	case 8:
@@ -288,7 +288,7 @@ func (r *RTC) timeReg(idx uint8, s int64) byte {
 	}
 }
 
-func isTimeReg(idx uint8) bool {
+func rtcIsTimeReg(idx uint8) bool {
 	switch idx {
 	case 0, 2, 4, 6, 7, 8, 9, rtcCentury:
 		return true
@@ -316,32 +316,32 @@ func (r *RTC) regsTime() time.Time {
 // phase (baseNs).
 func (r *RTC) thaw(now int64) {
 	t := r.regsTime()
-	r.baseSec = t.Unix() - floorDiv(now-r.baseNs, 1e9)
-	r.wdayOff = floorMod(int64(r.cmos[6])-1-int64(t.Weekday()), 7)
+	r.baseSec = t.Unix() - pitFloorDiv(now-r.baseNs, 1e9)
+	r.wdayOff = pitFloorMod(int64(r.cmos[6])-1-int64(t.Weekday()), 7)
 }
 
-// alarmMatch compares an alarm byte with a time byte; 11xxxxxx matches
+// rtcAlarmMatch compares an alarm byte with a time byte; 11xxxxxx matches
 // anything.
-func alarmMatch(alarm, v byte) bool { return alarm&0xC0 == 0xC0 || alarm == v }
+func rtcAlarmMatch(alarm, v byte) bool { return alarm&0xC0 == 0xC0 || alarm == v }
 
 // nextAlarm returns the first civil second after s at which the alarm
 // registers match the time, or -1 if none within two days (never).
 func (r *RTC) nextAlarm(s int64) int64 {
 	as, am, ah := r.cmos[1], r.cmos[3], r.cmos[5]
-	day := floorDiv(s, 86400) * 86400
+	day := pitFloorDiv(s, 86400) * 86400
 	for d := int64(0); d < 2; d++ {
 		for h := 0; h < 24; h++ {
 			hs := day + d*86400 + int64(h)*3600
-			if hs+3599 <= s || !alarmMatch(ah, r.encHour(h)) {
+			if hs+3599 <= s || !rtcAlarmMatch(ah, r.encHour(h)) {
 				continue
 			}
 			for m := 0; m < 60; m++ {
 				ms := hs + int64(m)*60
-				if ms+59 <= s || !alarmMatch(am, r.enc(m)) {
+				if ms+59 <= s || !rtcAlarmMatch(am, r.enc(m)) {
 					continue
 				}
 				for x := 0; x < 60; x++ {
-					if ms+int64(x) > s && alarmMatch(as, r.enc(x)) {
+					if ms+int64(x) > s && rtcAlarmMatch(as, r.enc(x)) {
 						return ms + int64(x)
 					}
 				}
@@ -356,7 +356,7 @@ func (r *RTC) read(idx uint8, now int64) byte {
 	switch {
 	case idx == rtcRegA:
 		v := r.cmos[rtcRegA]
-		if r.ticking() && floorMod(now-r.baseNs, 1e9) >= 1e9-rtcUIPHold {
+		if r.ticking() && pitFloorMod(now-r.baseNs, 1e9) >= 1e9-rtcUIPHold {
 			v |= rtcUIP
 		}
 		return v
@@ -368,7 +368,7 @@ func (r *RTC) read(idx uint8, now int64) byte {
 		return v
 	case idx == rtcRegD:
 		return 0x80 // VRT: the battery is fine
-	case isTimeReg(idx) && r.ticking():
+	case rtcIsTimeReg(idx) && r.ticking():
 		return r.timeReg(idx, r.sec(now))
 	}
 	return r.cmos[idx]
@@ -408,7 +408,7 @@ func (r *RTC) write(idx uint8, v byte, now int64) {
 		r.setFlags(0)
 	case idx == rtcRegC || idx == rtcRegD:
 		// read only
-	case isTimeReg(idx) && r.ticking():
+	case rtcIsTimeReg(idx) && r.ticking():
 		r.freeze(now)
 		r.cmos[idx] = v
 		r.thaw(now)
@@ -417,20 +417,33 @@ func (r *RTC) write(idx uint8, v byte, now int64) {
 	}
 }
 
-// In reads ports 0x70-0x73.
+// In reads ports 0x70-0x73; wider accesses read consecutive ports.
 func (r *RTC) In(port uint16, size int) uint32 {
+	var v uint32
+	for i := 0; i < size; i++ {
+		v |= uint32(r.in8(port+uint16(i))) << (8 * i)
+	}
+	return v
+}
+
+// Out writes ports 0x70-0x73; wider accesses write consecutive ports.
+func (r *RTC) Out(port uint16, size int, val uint32) {
+	for i := 0; i < size; i++ {
+		r.out8(port+uint16(i), uint8(val>>(8*i)))
+	}
+}
+
+func (r *RTC) in8(port uint16) uint8 {
 	switch port {
 	case 0x71:
-		return uint32(r.read(r.index, r.clk.Now()))
+		return r.read(r.index, r.clk.Now())
 	case 0x73:
-		return uint32(r.cmos[128+int(r.index2)])
+		return r.cmos[128+int(r.index2)]
 	}
 	return 0xFF // the index ports are write-only
 }
 
-// Out writes ports 0x70-0x73.
-func (r *RTC) Out(port uint16, size int, val uint32) {
-	v := uint8(val)
+func (r *RTC) out8(port uint16, v uint8) {
 	switch port {
 	case 0x70:
 		r.index = v & 0x7F

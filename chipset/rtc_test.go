@@ -30,7 +30,7 @@ func cmosWrite(b *mem.PortBus, idx, v uint8) {
 	b.Out(0x71, 1, uint32(v))
 }
 
-func timeRegs(b *mem.PortBus) [8]uint8 {
+func rtcTimeRegs(b *mem.PortBus) [8]uint8 {
 	var v [8]uint8
 	for i, idx := range []uint8{0, 2, 4, 6, 7, 8, 9, 0x32} {
 		v[i] = cmosRead(b, idx)
@@ -40,7 +40,7 @@ func timeRegs(b *mem.PortBus) [8]uint8 {
 
 func TestRTCTimeAndFormats(t *testing.T) {
 	_, b, clk, _ := newTestRTC(t)
-	if got, want := timeRegs(b), [8]uint8{0x58, 0x59, 0x23, 5, 0x29, 0x02, 0x24, 0x20}; got != want {
+	if got, want := rtcTimeRegs(b), [8]uint8{0x58, 0x59, 0x23, 5, 0x29, 0x02, 0x24, 0x20}; got != want {
 		t.Fatalf("BCD 24h: % x, want % x", got, want)
 	}
 	clk.ns = 2e9 - 1
@@ -48,12 +48,12 @@ func TestRTCTimeAndFormats(t *testing.T) {
 		t.Fatalf("second before the update %#x", v)
 	}
 	clk.ns = 2e9 // leap day rolls to 1 March, Friday
-	if got, want := timeRegs(b), [8]uint8{0x00, 0x00, 0x00, 6, 0x01, 0x03, 0x24, 0x20}; got != want {
+	if got, want := rtcTimeRegs(b), [8]uint8{0x00, 0x00, 0x00, 6, 0x01, 0x03, 0x24, 0x20}; got != want {
 		t.Fatalf("after rollover: % x, want % x", got, want)
 	}
 	cmosWrite(b, 0x0B, 0x06) // binary, 24h
 	clk.ns = 2e9 + 13*3600e9 + 45e9
-	if got, want := timeRegs(b), [8]uint8{45, 0, 13, 6, 1, 3, 24, 20}; got != want {
+	if got, want := rtcTimeRegs(b), [8]uint8{45, 0, 13, 6, 1, 3, 24, 20}; got != want {
 		t.Fatalf("binary: %v, want %v", got, want)
 	}
 	cmosWrite(b, 0x0B, 0x00) // BCD, 12h
@@ -92,7 +92,7 @@ func TestRTCSetBitAndTimeWrites(t *testing.T) {
 	}
 	cmosWrite(b, 0x0B, 0x02) // clear SET at 5.0 s; the phase says next update at 6.0 s
 	clk.ns = 6e9
-	if got, want := timeRegs(b), [8]uint8{0, 0, 0, 7, 0x01, 0x01, 0x00, 0x20}; got != want {
+	if got, want := rtcTimeRegs(b), [8]uint8{0, 0, 0, 7, 0x01, 0x01, 0x00, 0x20}; got != want {
 		t.Fatalf("Y2K rollover: % x, want % x", got, want)
 	}
 	if got := r.Time(); !got.Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
@@ -269,6 +269,10 @@ func TestRTCPortsAndNMI(t *testing.T) {
 	}
 	if b.In(0x70, 1) != 0xFF {
 		t.Fatal("index port must read as floating bus")
+	}
+	b.Out(0x70, 2, 0x3C40) // OUT DX, AX: index in AL, data in AH
+	if r.Byte(0x40) != 0x3C {
+		t.Fatal("word write to 0x70 must write index then data")
 	}
 	cmosWrite(b, 0x0D, 0)
 	cmosWrite(b, 0x0C, 0xFF)
