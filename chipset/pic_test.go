@@ -469,3 +469,35 @@ func TestPICGarbageWritesNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+// ppNoise fills b with deterministic pseudo-random bytes.
+func ppNoise(b []byte, seed uint64) {
+	for i := range b {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		b[i] = byte(seed >> 56)
+	}
+}
+
+func TestPICLoadNoiseNeverPanics(t *testing.T) {
+	p, b, _ := newTestPIC(t, 0x01)
+	data, _ := p.Save()
+	for seed := uint64(0); seed < 2000; seed++ {
+		ppNoise(data, seed)
+		data[0] = picSnapVersion
+		for _, o := range []int{0, 19} { // master, slave
+			data[o+5] &= 0xF8 >> (o / 19) & 0xDE
+			data[o+6] &= 0xF8
+			data[o+8] &= 3
+			data[o+9] &= 7
+		}
+		if p.Load(data) != nil {
+			t.Fatal("valid noise snapshot rejected")
+		}
+		{
+			p.Acknowledge()
+			b.In(0x20, 1)
+			b.Out(0x20, 1, 0x20)
+			p.Line(int(seed % 16)).Set(true)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package chipset
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"fuji/mem"
@@ -418,5 +419,39 @@ func TestPITGarbageNeverPanics(t *testing.T) {
 		clk.ns += int64(v % 5000)
 		p.Advance(clk.ns)
 		p.Deadline()
+	}
+}
+
+func TestPITLoadNoiseNeverPanics(t *testing.T) {
+	p, b, clk, _ := newTestPIT(t)
+	data, _ := p.Save()
+	for seed := uint64(0); seed < 2000; seed++ {
+		ppNoise(data, seed)
+		data[0] = pitSnapVersion
+		for i := 0; i < 3; i++ {
+			c := data[1+78*i:]
+			c[1] &= 7
+			c[0] = c[1]
+			if c[0] > 5 {
+				c[0] -= 4
+			}
+			c[2] = 1 + c[2]%3
+			binary.LittleEndian.PutUint64(c[30:], 1+uint64(c[30])%9999) // N
+			binary.LittleEndian.PutUint64(c[38:], uint64(c[38])%9999)   // Hold
+			binary.LittleEndian.PutUint64(c[54:], 1+uint64(c[54])%9999) // PendN
+			binary.LittleEndian.PutUint64(c[70:], uint64(c[70])<<20)    // Last
+		}
+		if err := p.Load(data); err != nil {
+			t.Fatal("valid noise snapshot rejected:", err)
+		}
+		{
+			clk.ns += 1e6
+			p.Advance(clk.ns)
+			p.Deadline()
+			b.In(0x40, 1)
+			b.Out(0x40, 1, 5)
+			b.Out(0x43, 1, 0xC2)
+			p.SetGate2(seed&1 == 0)
+		}
 	}
 }
