@@ -1,0 +1,291 @@
+// Command fuji runs an x86 PC emulator.
+//
+//	fuji run [flags]     boot a PC (QEMU-style flags; see fuji run -h)
+//	fuji version         print the version
+//
+// Exit status of fuji run:
+//
+//	0     the guest powered off (ACPI S5), or the user quit (Ctrl-A x)
+//	N     odd N: the guest wrote V to isa-debug-exit (port 0xf4): N = (V<<1)|1
+//	2     bad command line or input file (one line on stderr says which)
+//	4     triple fault with -no-reboot
+//	6     the guest reset the machine with -no-reboot
+//	70    an emulator error (a bug: the CPU state is printed)
+//	124   -timeout expired
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"fuji/machine"
+)
+
+// Exit statuses (see the package comment).
+const (
+	exitOK          = 0
+	exitUsage       = 2
+	exitTripleFault = 4
+	exitReset       = 6
+	exitInternal    = 70
+	exitTimeout     = 124
+)
+
+const version = "0.1.0"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: fuji run [flags]   (fuji run -h lists the flags)")
+	fmt.Fprintln(w, "       fuji version")
+}
+
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "fuji", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "fuji: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+// parseSize reads a QEMU-style memory size: a number with an optional
+// K, M, G or T suffix (no suffix means MiB).
+func parseSize(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	mult := uint64(1 << 20)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1<<30, s[:n-1]
+		case 't', 'T':
+			mult, s = 1<<40, s[:n-1]
+		}
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v == 0 || v > (1<<50)/mult {
+		return 0, fmt.Errorf("-m: %q is not a memory size (e.g. 256, 512M, 2G)", s)
+	}
+	return v * mult, nil
+}
+
+type runFlags struct {
+	mem, bios, kernel, initrd, appendLine string
+	serial, display, debugcon, clock       string
+	noReboot, dumpScreen                   bool
+	timeout                                time.Duration
+	cpuModel                               string
+}
+
+func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fuji run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	fs.StringVar(&f.mem, "m", "128", "guest RAM: a size with optional K/M/G suffix (no suffix: MiB)")
+	fs.StringVar(&f.bios, "bios", "", "system BIOS image (default: Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)")
+	fs.StringVar(&f.kernel, "kernel", "", "multiboot kernel to boot directly")
+	fs.StringVar(&f.initrd, "initrd", "", "multiboot modules: comma-separated \"file[ args]\"")
+	fs.StringVar(&f.appendLine, "append", "", "kernel command line")
+	fs.StringVar(&f.serial, "serial", "stdio", "COM1: stdio, file:PATH or none")
+	fs.StringVar(&f.display, "display", "none", "console display: none")
+	fs.StringVar(&f.debugcon, "debugcon", "none", "debug console ports 0x402/0xe9: stdio, file:PATH or none")
+	fs.StringVar(&f.clock, "clock", "auto", "virtual clock: realtime, deterministic, or auto (realtime when the serial console is an interactive terminal)")
+	fs.BoolVar(&f.noReboot, "no-reboot", false, "exit instead of rebooting on a guest reset or triple fault")
+	fs.BoolVar(&f.dumpScreen, "dump-screen", false, "print the VGA text screen on exit")
+	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this much wall-clock time (exit status 124)")
+	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model (default: p6)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fuji run: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "fuji:", err)
+		return exitUsage
+	}
+	ram, err := parseSize(f.mem)
+	if err != nil {
+		return fail(err)
+	}
+	if f.display != "none" {
+		return fail(fmt.Errorf("-display %s: only -display none is available in this build", f.display))
+	}
+
+	interactive := false
+	var serialOut io.Writer
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	openSink := func(flagName, spec string) (io.Writer, error) {
+		switch {
+		case spec == "none":
+			return io.Discard, nil
+		case spec == "stdio":
+			return stdout, nil
+		case strings.HasPrefix(spec, "file:"):
+			fh, err := os.Create(strings.TrimPrefix(spec, "file:"))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", flagName, err)
+			}
+			closers = append(closers, fh)
+			return fh, nil
+		}
+		return nil, fmt.Errorf("%s %q: want stdio, file:PATH or none", flagName, spec)
+	}
+	if serialOut, err = openSink("-serial", f.serial); err != nil {
+		return fail(err)
+	}
+	debugOut, err := openSink("-debugcon", f.debugcon)
+	if err != nil {
+		return fail(err)
+	}
+	if f.serial == "stdio" && term.IsTerminal(int(stdin.Fd())) {
+		interactive = true
+	}
+	realTime := false
+	switch f.clock {
+	case "auto":
+		realTime = interactive
+	case "realtime":
+		realTime = true
+	case "deterministic":
+	default:
+		return fail(fmt.Errorf("-clock %q: want realtime, deterministic or auto", f.clock))
+	}
+
+	cfg := machine.Config{
+		RAM:       ram,
+		BIOS:      f.bios,
+		Kernel:    f.kernel,
+		Initrd:    f.initrd,
+		Cmdline:   f.appendLine,
+		Serial:    serialOut,
+		DebugCon:  debugOut,
+		SerialCon: f.display == "none" && f.serial != "none",
+		CPUModel:  f.cpuModel,
+		NoReboot:  f.noReboot,
+		RealTime:  realTime,
+	}
+	if f.initrd != "" && f.kernel == "" {
+		return fail(errors.New("-initrd needs -kernel"))
+	}
+	if f.appendLine != "" && f.kernel == "" {
+		return fail(errors.New("-append needs -kernel"))
+	}
+	m, err := machine.New(cfg)
+	if err != nil {
+		return fail(err)
+	}
+
+	if f.serial == "stdio" {
+		restore := startInput(m, stdin, interactive, stderr)
+		defer restore()
+	}
+	res := m.Run(f.timeout)
+	if f.dumpScreen {
+		fmt.Fprint(stdout, m.TextScreen())
+	}
+	switch res.Kind {
+	case machine.ExitPowerOff, machine.ExitStopped:
+		return exitOK
+	case machine.ExitDebugExit:
+		return res.Status & 0xff
+	case machine.ExitTripleFault:
+		fmt.Fprintln(stderr, "fuji: triple fault (-no-reboot)")
+		return exitTripleFault
+	case machine.ExitReset:
+		fmt.Fprintln(stderr, "fuji: guest reset (-no-reboot)")
+		return exitReset
+	case machine.ExitTimeout:
+		fmt.Fprintln(stderr, "fuji:", res.Reason)
+		return exitTimeout
+	}
+	fmt.Fprintln(stderr, "fuji:", res.Reason)
+	return exitInternal
+}
+
+// startInput forwards standard input to COM1. On a terminal it switches to
+// raw mode and implements QEMU's escape: Ctrl-A x quits, Ctrl-A h helps,
+// Ctrl-A Ctrl-A sends Ctrl-A. It returns a function restoring the
+// terminal.
+func startInput(m *machine.Machine, stdin *os.File, interactive bool, stderr io.Writer) func() {
+	restore := func() {}
+	if interactive {
+		if st, err := term.MakeRaw(int(stdin.Fd())); err == nil {
+			restore = func() { term.Restore(int(stdin.Fd()), st) }
+		}
+	}
+	go func() {
+		buf := make([]byte, 256)
+		escape := false
+		for {
+			n, err := stdin.Read(buf)
+			if n > 0 {
+				var out []byte
+				for _, b := range buf[:n] {
+					if !interactive {
+						out = append(out, b)
+						continue
+					}
+					switch {
+					case escape:
+						escape = false
+						switch b {
+						case 'x', 'X':
+							m.Inject(m.Stop)
+						case 'h', 'H':
+							fmt.Fprint(stderr, "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a C-a  send C-a\r\n")
+						case 1:
+							out = append(out, 1)
+						}
+					case b == 1:
+						escape = true
+					default:
+						out = append(out, b)
+					}
+				}
+				if len(out) > 0 {
+					data := out
+					m.Inject(func() { m.SerialInput(data) })
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return restore
+}
