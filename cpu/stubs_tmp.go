@@ -2,15 +2,6 @@ package cpu
 
 // Temporary: replaced by the system and decoder work in progress.
 
-import "errors"
-
-var (
-	ErrTruncated = errors.New("truncated")
-	ErrTooLong   = errors.New("too long")
-	ErrInvalid   = errors.New("invalid")
-)
-
-func Decode(b []byte, mode Mode, in *Inst) error { return ErrInvalid }
 
 type cpuModel struct {
 	resetEDX     uint32
