@@ -50,17 +50,17 @@ const (
 // Pentium M) because the MMU implements it.
 func modelP6() cpuModel {
 	return cpuModel{
-	name:     "p6",
-	vendor:   "GenuineIntel",
-	resetEDX: 0x663,
-	maxLeaf:  2,
-	leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
-		featMTRR | featPGE | featCMOV | featPAT | featPSE36,
-	ext1EDX:  extNX,
-	leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},
-	brand:    "Fuji Virtual CPU",
-	eferMask: EFERNXE,
-	sysenter: true,
+		name:     "p6",
+		vendor:   "GenuineIntel",
+		resetEDX: 0x663,
+		maxLeaf:  2,
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
+			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
+		ext1EDX:  extNX,
+		leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},
+		brand:    "Fuji Virtual CPU",
+		eferMask: EFERNXE,
+		sysenter: true,
 	}
 }
 
