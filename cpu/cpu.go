@@ -182,6 +182,8 @@ func (c *CPU) updateMode() {
 	default:
 		c.stackMask = 0xffff
 	}
+	// system: CPL, CR0.AM and EFLAGS.AC changes all pass through here.
+	c.updateExtraChecks()
 }
 
 // inRealMode reports CR0.PE clear.
@@ -273,16 +275,31 @@ func (c *CPU) checkEvents() bool {
 		c.nmiPending = false
 		c.NMIBlocked = true
 		c.Halted = false
-		c.interrupt(2, intExternal, 0, false)
+		c.deliverExternal(2)
 		return true
 	}
 	if c.intr && c.flags&FlagIF != 0 && c.intc != nil {
 		c.Halted = false
 		vec := c.intc.Acknowledge()
-		c.interrupt(vec, intExternal, 0, false)
+		c.deliverExternal(vec)
 		return true
 	}
 	return false
+}
+
+// deliverExternal delivers an NMI or INTR vector. system: a fault raised
+// during delivery (a bad IDT entry, a stack fault) is caught here and
+// delivered as an exception with RIP at the interrupted instruction,
+// instead of escaping Run as a Go panic.
+func (c *CPU) deliverExternal(vec uint8) {
+	c.ip0 = c.RIP
+	func() {
+		defer c.catchFault()
+		c.interrupt(vec, intExternal, 0, false)
+	}()
+	if c.fault.pending {
+		c.deliverPending()
+	}
 }
 
 // runGuarded runs blocks until the budget is spent or an event needs the

@@ -83,6 +83,10 @@ func excClass(vec uint8) int {
 func (c *CPU) deliverPending() {
 	f := c.fault
 	c.fault.pending = false
+	// system: a fault raised while delivering must report the address
+	// being returned to (the faulting instruction, or the one after a
+	// trap), not the stale ip0 of the instruction that ran before.
+	c.ip0 = c.RIP
 	for {
 		if !c.tryDeliver(f) {
 			return

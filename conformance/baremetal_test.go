@@ -1,0 +1,148 @@
+package conformance
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fuji/cpu"
+	"fuji/mem"
+)
+
+// Bare-metal test programs (conformance/baremetal/*.asm): each is
+// assembled with nasm at test time, loaded at 0x7C00 and entered in real
+// mode through a far jump at the reset vector. Programs report one line
+// per check on port 0xE9 ("ok - name" or "FAIL - name: detail") and exit
+// through port 0xF4 (QEMU isa-debug-exit: status = value<<1 | 1). A
+// program whose first line is "; expect: shutdown" must end in a triple
+// fault after its checks.
+
+const (
+	loadAddr  = 0x7c00
+	ramSize   = 32 << 20
+	instrCap  = 50_000_000
+	portDebug = 0xe9
+	portExit  = 0xf4
+)
+
+// testPorts collects console output and the exit request.
+type testPorts struct {
+	out    strings.Builder
+	exited bool
+	status uint32
+	cpu    *cpu.CPU
+}
+
+func (p *testPorts) In(port uint16, size int) uint32 { return 0xffffffff }
+
+func (p *testPorts) Out(port uint16, size int, val uint32) {
+	switch port {
+	case portDebug:
+		p.out.WriteByte(byte(val))
+	case portExit:
+		p.exited = true
+		p.status = (val&0xff)<<1 | 1
+		p.cpu.RequestStop()
+	}
+}
+
+// runProgram boots one flat binary and returns the console text, how the
+// run ended and the exit status.
+func runProgram(t *testing.T, bin []byte) (string, cpu.Exit, *testPorts) {
+	t.Helper()
+	bus, err := mem.New(ramSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(bus.RAM()[loadAddr:], bin)
+	// Reset vector: JMP 0000:7C00.
+	rom := make([]byte, 0x1000)
+	for i := range rom {
+		rom[i] = 0xf4
+	}
+	copy(rom[0xff0:], []byte{0xea, 0x00, 0x7c, 0x00, 0x00})
+	if err := bus.MapROM("reset", 0xfffff000, rom); err != nil {
+		t.Fatal(err)
+	}
+	ports := mem.NewPortBus()
+	tp := &testPorts{}
+	ports.Register(portDebug, portDebug, tp)
+	ports.Register(portExit, portExit, tp)
+	c, err := cpu.New(bus, ports, cpu.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.cpu = c
+	var exit cpu.Exit
+	for done := int64(0); done < instrCap; done += 1_000_000 {
+		exit = c.Run(1_000_000)
+		if exit != cpu.ExitBudget {
+			break
+		}
+	}
+	if exit == cpu.ExitBudget {
+		t.Errorf("no exit within %d instructions\n%s", instrCap, c)
+	}
+	return tp.out.String(), exit, tp
+}
+
+func TestBareMetal(t *testing.T) {
+	nasm, err := exec.LookPath("nasm")
+	if err != nil {
+		t.Skip("nasm not installed (apt-get install nasm)")
+	}
+	files, err := filepath.Glob("baremetal/*.asm")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bare-metal programs: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".asm")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantShutdown := strings.HasPrefix(string(src), "; expect: shutdown")
+			bin := filepath.Join(t.TempDir(), name+".bin")
+			cmd := exec.Command(nasm, "-f", "bin", "-I", "baremetal/", "-o", bin, f)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("nasm: %v\n%s", err, out)
+			}
+			code, err := os.ReadFile(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, exit, tp := runProgram(t, code)
+			pass, done := 0, false
+			sc := bufio.NewScanner(strings.NewReader(out))
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "ok - "):
+					pass++
+				case strings.HasPrefix(line, "FAIL"):
+					t.Error(line)
+				case line == "done":
+					done = true
+				}
+			}
+			t.Logf("%d checks passed", pass)
+			if pass == 0 {
+				t.Errorf("no check reported\n%s", out)
+			}
+			if wantShutdown {
+				if exit != cpu.ExitShutdown {
+					t.Errorf("want shutdown (triple fault), got exit %v, output:\n%s", exit, out)
+				}
+				return
+			}
+			if !done || !tp.exited || tp.status != 1 {
+				t.Errorf("program did not finish cleanly (done=%v exited=%v status=%d exit=%v); output:\n%s",
+					done, tp.exited, tp.status, exit, out)
+			}
+		})
+	}
+}

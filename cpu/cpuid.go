@@ -1,0 +1,118 @@
+package cpu
+
+import "fmt"
+
+// CPU models: what CPUID reports and which optional features (EFER bits,
+// MSRs, instructions) exist. A model advertises only what Fuji implements.
+type cpuModel struct {
+	name     string
+	vendor   string // 12 characters
+	resetEDX uint32 // EDX at reset: family/model/stepping
+	maxLeaf  uint32
+	leaf1EDX uint32
+	leaf1ECX uint32
+	ext1EDX  uint32 // CPUID 80000001h
+	ext1ECX  uint32
+	leaf2    [4]uint32
+	brand    string
+	eferMask uint64 // EFER bits the model has (LMA is read-only)
+	lahf64   bool   // LAHF/SAHF in 64-bit mode
+	cx16     bool   // CMPXCHG16B
+	rdtscp   bool
+	sysenter bool
+	longMode bool
+}
+
+// CPUID.1:EDX feature bits.
+const (
+	featFPU   = 1 << 0
+	featVME   = 1 << 1
+	featDE    = 1 << 2
+	featPSE   = 1 << 3
+	featTSC   = 1 << 4
+	featMSR   = 1 << 5
+	featPAE   = 1 << 6
+	featMCE   = 1 << 7
+	featCX8   = 1 << 8
+	featAPIC  = 1 << 9
+	featSEP   = 1 << 11
+	featMTRR  = 1 << 12
+	featPGE   = 1 << 13
+	featCMOV  = 1 << 15
+	featPAT   = 1 << 16
+	featPSE36 = 1 << 17
+
+	extNX = 1 << 20 // CPUID 80000001h:EDX
+)
+
+// p6 is a Pentium II-class processor without the FPU (that comes later):
+// no FPU, MMX, FXSR or SSE; no local APIC; NX under PAE (as the
+// Pentium M) because the MMU implements it.
+func modelP6() cpuModel {
+	return cpuModel{
+		name:     "p6",
+		vendor:   "GenuineIntel",
+		resetEDX: 0x663,
+		maxLeaf:  2,
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
+			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
+		ext1EDX:  extNX,
+		leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},
+		brand:    "Fuji Virtual CPU",
+		eferMask: EFERNXE,
+		sysenter: true,
+	}
+}
+
+// lookupModel returns a fresh copy of the named model ("" is p6).
+func lookupModel(name string) (*cpuModel, error) {
+	switch name {
+	case "", "p6":
+		m := modelP6()
+		return &m, nil
+	}
+	return nil, fmt.Errorf("cpu: unknown CPU model %q", name)
+}
+
+// opCpuid: 0F A2.
+func opCpuid(c *CPU, in *Inst) {
+	a, b, cx, d := c.model.cpuid(uint32(c.R[RAX]), uint32(c.R[RCX]))
+	c.R[RAX], c.R[RBX], c.R[RCX], c.R[RDX] = uint64(a), uint64(b), uint64(cx), uint64(d)
+}
+
+func le32(s string, i int) uint32 {
+	var v uint32
+	for j := 0; j < 4; j++ {
+		if i+j < len(s) {
+			v |= uint32(s[i+j]) << (8 * j)
+		}
+	}
+	return v
+}
+
+// cpuid returns EAX, EBX, ECX, EDX for a leaf. Leaves above the maximum
+// return the highest basic leaf, as Intel processors do.
+func (m *cpuModel) cpuid(leaf, sub uint32) (a, b, c, d uint32) {
+	const maxExt = 0x80000008
+	if leaf >= 0x80000000 && leaf > maxExt || leaf < 0x80000000 && leaf > m.maxLeaf {
+		leaf = m.maxLeaf
+	}
+	switch leaf {
+	case 0:
+		return m.maxLeaf, le32(m.vendor, 0), le32(m.vendor, 8), le32(m.vendor, 4)
+	case 1:
+		return m.resetEDX, 0, m.leaf1ECX, m.leaf1EDX
+	case 2:
+		return m.leaf2[0], m.leaf2[1], m.leaf2[2], m.leaf2[3]
+	case 0x80000000:
+		return maxExt, 0, 0, 0
+	case 0x80000001:
+		return 0, 0, m.ext1ECX, m.ext1EDX
+	case 0x80000002, 0x80000003, 0x80000004:
+		o := int(leaf-0x80000002) * 16
+		return le32(m.brand, o), le32(m.brand, o+4), le32(m.brand, o+8), le32(m.brand, o+12)
+	case 0x80000008:
+		return 48<<8 | 40, 0, 0, 0
+	}
+	return 0, 0, 0, 0
+}
