@@ -41,7 +41,9 @@ func NewPIIXIDE(ports *mem.PortBus) *PIIXIDE {
 	h.SetMasks(PCILatency, []byte{0xF0}, nil)
 	h.SetMasks(PCIIntLine, []byte{0}, nil) // legacy mode: IRQ 14/15, no INTx
 	// BMIBA: I/O, 16 bytes, bits 31:16 reserved.
-	_ = h.SetBAR(4, BARSpec{Kind: BARIO, Size: 16, IO16: true, Name: "bmide"})
+	// All 32 address bits respond to sizing, as on QEMU: SeaBIOS computes an
+	// I/O BAR's size over 32 bits and would see a 4 GiB BAR otherwise.
+	_ = h.SetBAR(4, BARSpec{Kind: BARIO, Size: 16, Name: "bmide"})
 	h.SetMasks(PIIXIDEIDETIMP, []byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, nil)
 	return &PIIXIDE{hdr: h}
 }

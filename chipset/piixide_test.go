@@ -22,10 +22,11 @@ func TestPIIXIDEConfig(t *testing.T) {
 	if got := d.ConfigRead(PCICommand, 2); got != 0x0005 {
 		t.Errorf("command = %#x, want 0x0005", got)
 	}
-	// BMIBA sizing: 16 bytes of I/O, bits 31:16 hardwired to zero.
+	// BMIBA sizing: 16 bytes of I/O. All 32 bits respond, as on QEMU's
+	// PIIX (SeaBIOS sizes I/O BARs over 32 bits).
 	d.ConfigWrite(PIIXIDEBMIBA, 4, 0xFFFFFFFF)
-	if got := d.ConfigRead(PIIXIDEBMIBA, 4); got != 0x0000FFF1 {
-		t.Errorf("BMIBA sized = %#x, want 0xFFF1", got)
+	if got := d.ConfigRead(PIIXIDEBMIBA, 4); got != 0xFFFFFFF1 {
+		t.Errorf("BMIBA sized = %#x, want 0xFFFFFFF1", got)
 	}
 	d.ConfigWrite(PIIXIDEBMIBA, 4, 0xC041)
 	if base, ok := d.Header().BARAddr(4); !ok || base != 0xC040 {
