@@ -96,10 +96,10 @@ func parseSize(s string) (uint64, error) {
 
 type runFlags struct {
 	mem, bios, kernel, initrd, appendLine string
-	serial, display, debugcon, clock       string
-	noReboot, dumpScreen                   bool
-	timeout                                time.Duration
-	cpuModel                               string
+	serial, display, debugcon, clock      string
+	noReboot, dumpScreen                  bool
+	timeout                               time.Duration
+	cpuModel                              string
 }
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
