@@ -379,6 +379,18 @@ func variantDecodes(b []byte, mode Mode, in *Inst, p, k int, regs, pfx, mod bool
 			}
 			d := delta + n - p
 			if ps.add != 0 {
+				// Keep the length: trade a segment override (which does
+				// not change the layout) for the added prefix, so that a
+				// 15-byte form does not become a 16-byte one.
+				for j := 0; j < n; j++ {
+					switch s[j] {
+					case 0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65:
+						copy(s[j:], s[j+1:n])
+						n--
+						d--
+						j = n
+					}
+				}
 				// before a trailing REX, which must stay last
 				if n > 0 && mode == Mode64 && s[n-1]&0xF0 == 0x40 {
 					s[n], s[n-1] = s[n-1], ps.add
