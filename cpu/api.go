@@ -50,3 +50,47 @@ func (c *CPU) WouldUD() (ud bool) {
 	c.RIP = c.ip0
 	return isUD(in.fn)
 }
+
+// Hooks observe execution. They run on the CPU's goroutine.
+type Hooks struct {
+	// Instr is called before each instruction (the CPU then runs one
+	// instruction at a time, without the block cache's speed).
+	Instr func(c *CPU)
+	// Exception is called when an exception is raised, before delivery
+	// (also for exceptions raised while delivering another).
+	Exception func(c *CPU, vec uint8, code uint32, hasCode bool)
+}
+
+// CodeBytes returns the bytes at CS:RIP for a trace (up to 15).
+func (c *CPU) CodeBytes() []byte {
+	var b [15]byte
+	la := c.codeLinear(c.RIP)
+	for i := range b {
+		phys, ok := c.probeTranslate(la+uint64(i), accExec)
+		if !ok {
+			return b[:i]
+		}
+		b[i] = byte(c.bus.Read(phys, 1))
+	}
+	return b[:]
+}
+
+// probeTranslate translates without faulting or touching A/D bits'
+// caller-visible state beyond what a walk does; ok=false if it would fault.
+func (c *CPU) probeTranslate(la uint64, kind int) (phys uint64, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, g := r.(guestFault); !g {
+				panic(r)
+			}
+			c.fault.pending = false
+			ok = false
+		}
+	}()
+	saved := c.ip0
+	savedRIP := c.RIP
+	savedCR2 := c.CR2
+	phys, _, _, _ = c.translate(la, kind, c.userTag != 0)
+	c.ip0, c.RIP, c.CR2 = saved, savedRIP, savedCR2
+	return phys & c.bus.A20Mask(), true
+}

@@ -79,6 +79,10 @@ type CPU struct {
 	blocks      blockCache
 	debugHit    bool // a data breakpoint matched in this instruction
 
+	// Hooks, when set, observe execution (traces, debuggers). Setting
+	// Hooks.Instr makes the CPU run one instruction at a time.
+	Hooks *Hooks
+
 	// ResetRequest is set on a triple fault or a reset the guest asked for
 	// through the CPU (the machine decides what reset means).
 	ShutdownReason string
@@ -332,7 +336,7 @@ func (c *CPU) runBlocks(budget int64) {
 	var prev *block
 	for done < budget {
 		c.checkBus()
-		if c.IntShadow || c.flags&FlagTF != 0 || c.DR[7]&0xff != 0 {
+		if c.IntShadow || c.flags&FlagTF != 0 || c.DR[7]&0xff != 0 || c.Hooks != nil && c.Hooks.Instr != nil {
 			// One instruction at a time: the interrupt shadow ends
 			// after it, TF traps after it, breakpoints are checked.
 			c.stepOne()
@@ -422,6 +426,9 @@ func (c *CPU) accountPartialBlock() {
 func (c *CPU) stepOne() {
 	shadow := c.IntShadow
 	tf := c.flags&FlagTF != 0
+	if c.Hooks != nil && c.Hooks.Instr != nil {
+		c.Hooks.Instr(c)
+	}
 	c.checkInstrBreakpoint()
 	var in Inst
 	c.decodeAt(c.RIP, &in)

@@ -83,6 +83,9 @@ func excClass(vec uint8) int {
 func (c *CPU) deliverPending() {
 	f := c.fault
 	c.fault.pending = false
+	if c.Hooks != nil && c.Hooks.Exception != nil {
+		c.Hooks.Exception(c, f.vec, f.code, f.hasCode)
+	}
 	// system: a fault raised while delivering must report the address
 	// being returned to (the faulting instruction, or the one after a
 	// trap), not the stale ip0 of the instruction that ran before.
@@ -93,6 +96,9 @@ func (c *CPU) deliverPending() {
 		}
 		second := c.fault
 		c.fault.pending = false
+		if c.Hooks != nil && c.Hooks.Exception != nil {
+			c.Hooks.Exception(c, second.vec, second.code, second.hasCode)
+		}
 		switch {
 		case f.vec == ExcDF:
 			c.ShutdownReason = "triple fault"

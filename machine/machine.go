@@ -107,6 +107,8 @@ type Machine struct {
 
 	inject   chan func()
 	serialIn []byte
+
+	rsdp uint64 // guest address of the ACPI RSDP once built
 }
 
 // New builds a machine in its power-on state.
@@ -385,3 +387,20 @@ func (m *Machine) TextScreen() string {
 	}
 	return string(b)
 }
+
+// setupDirectBoot does what firmware would have done before a boot
+// loader runs, for a kernel Fuji boots directly: the PIIX4 PM block at
+// pmIOBase, PCI interrupt routing (PIRQA-D → IRQ 10, 10, 11, 11, level in
+// the ELCR, as SeaBIOS programs), and the ACPI tables.
+func (m *Machine) setupDirectBoot() {
+	m.PM.ConfigWrite(0x40, 4, pmIOBase|1)
+	m.PM.ConfigWrite(0x80, 1, 1)
+	m.ISA.ConfigWrite(0x60, 4, 0x0b0b0a0a)
+	m.Ports.Out(0x4d0, 1, 0x00)
+	m.Ports.Out(0x4d1, 1, 1<<(9-8)|1<<(10-8)|1<<(11-8))
+	m.buildACPI(m.hasAPIC())
+}
+
+// hasAPIC reports whether the machine has a local APIC and IOAPIC to
+// describe (MADT, HPET).
+func (m *Machine) hasAPIC() bool { return false }

@@ -36,7 +36,7 @@ const (
 )
 
 // ErrNotMultiboot is returned for a kernel without a multiboot header.
-var ErrNotMultiboot = errors.New("not a multiboot kernel (no multiboot header in the first 8 KiB)")
+var ErrNotMultiboot = errors.New("neither a multiboot kernel (no multiboot header in the first 8 KiB) nor a Linux bzImage")
 
 type mbHeader struct {
 	off                                   int
@@ -77,6 +77,13 @@ func (m *Machine) loadKernel() error {
 		return fmt.Errorf("-kernel: %w", err)
 	}
 	h, err := findMultiboot(img)
+	if err == ErrNotMultiboot && isLinux(img) {
+		m.setupDirectBoot()
+		if err := m.loadLinux(img); err != nil {
+			return fmt.Errorf("-kernel %s: %w", m.cfg.Kernel, err)
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("-kernel %s: %w", m.cfg.Kernel, err)
 	}
@@ -292,7 +299,11 @@ func (m *Machine) e820() []e820Entry {
 		{0, 0x9fc00, 1},
 		{0x9fc00, 0x400, 2},
 		{0xf0000, 0x10000, 2},
-		{0x100000, m.cfg.RAM - 0x100000, 1},
+		{0x100000, m.acpiBase() - 0x100000, 1},
+		{m.acpiBase(), acpiSize, 3},
+		{ioapicBase, 0x1000, 2},
+		{lapicBase, 0x1000, 2},
+		{1<<32 - 0x40000, 0x40000, 2},
 	}
 }
 
