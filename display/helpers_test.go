@@ -175,7 +175,7 @@ func loadFont(v *chipset.VGA, base uint32, glyphs map[byte][]byte) {
 // through the B8000 window.
 func putText(v *chipset.VGA, cols, row, col int, s string, attr byte) {
 	for i := 0; i < len(s); i++ {
-		off := uint64(0x18000 + ((row*cols+col+i)*2))
+		off := uint64(0x18000 + ((row*cols + col + i) * 2))
 		v.WriteMMIO(off, 2, uint64(s[i])|uint64(attr)<<8)
 	}
 }
