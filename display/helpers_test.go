@@ -97,6 +97,10 @@ var (
 // ramp for 256-colour modes).
 func setMode(t testing.TB, v *chipset.VGA, m modeRegs) {
 	t.Helper()
+	setModeRegs(v, m)
+}
+
+func setModeRegs(v *chipset.VGA, m modeRegs) {
 	v.Out(0x3c2, 1, uint32(m.misc))
 	for i, b := range m.seq {
 		v.Out(0x3c4, 2, uint32(i)|uint32(b)<<8)

@@ -514,3 +514,18 @@ func BenchmarkRenderVBE32(b *testing.B) {
 		r.Render(&d, nil, 0)
 	}
 }
+
+func TestVBE4Planar(t *testing.T) {
+	v := chipset.NewVGA()
+	setMode(t, v, mode12) // the VGA BIOS sets a planar mode's palette first
+	vbeMode(v, 800, 600, 4)
+	putPlanar(v, 100, 799, 599, 12)
+	putPlanar(v, 100, 0, 0, 9)
+	img := render(t, v, 0)
+	if got := img.Rect.Size(); got.X != 800 || got.Y != 600 {
+		t.Fatalf("VBE 4 bpp image is %v", got)
+	}
+	wantPix(t, img, 799, 599, dac8(egaDAC(0x3c)))
+	wantPix(t, img, 0, 0, dac8(egaDAC(0x39)))
+	wantPix(t, img, 1, 0, black)
+}

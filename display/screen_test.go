@@ -78,8 +78,10 @@ func TestScreenPublishDoesNotAllocate(t *testing.T) {
 
 type recorder struct{ ev []InputEvent }
 
-func (r *recorder) KeyDown(k chipset.Key) { r.ev = append(r.ev, InputEvent{Kind: InputKeyDown, Key: k}) }
-func (r *recorder) KeyUp(k chipset.Key)   { r.ev = append(r.ev, InputEvent{Kind: InputKeyUp, Key: k}) }
+func (r *recorder) KeyDown(k chipset.Key) {
+	r.ev = append(r.ev, InputEvent{Kind: InputKeyDown, Key: k})
+}
+func (r *recorder) KeyUp(k chipset.Key) { r.ev = append(r.ev, InputEvent{Kind: InputKeyUp, Key: k}) }
 func (r *recorder) Move(dx, dy, dz int, b uint8) {
 	r.ev = append(r.ev, InputEvent{Kind: InputMouse, DX: int32(dx), DY: int32(dy), DZ: int32(dz), Buttons: b})
 }
