@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 
 	"golang.org/x/term"
 
+	"fuji/cpu"
 	"fuji/machine"
 )
 
@@ -100,6 +102,8 @@ type runFlags struct {
 	noReboot, dumpScreen                  bool
 	timeout                               time.Duration
 	cpuModel                              string
+	trace                                 string
+	traceExc                              bool
 }
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -119,6 +123,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.dumpScreen, "dump-screen", false, "print the VGA text screen on exit")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this much wall-clock time (exit status 124)")
 	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model (default: p6)")
+	fs.StringVar(&f.trace, "trace", "", "write an instruction trace to FILE (slow: one instruction at a time)")
+	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -210,6 +216,23 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 
+	if f.trace != "" || f.traceExc {
+		h := &cpu.Hooks{}
+		if f.trace != "" {
+			fh, err := os.Create(f.trace)
+			if err != nil {
+				return fail(fmt.Errorf("-trace: %w", err))
+			}
+			bw := bufio.NewWriterSize(fh, 1<<20)
+			closers = append(closers, fh)
+			defer bw.Flush()
+			h.Instr = traceInstr(bw)
+		}
+		if f.traceExc {
+			h.Exception = traceExceptions(stderr)
+		}
+		m.CPU.Hooks = h
+	}
 	if f.serial == "stdio" {
 		restore := startInput(m, stdin, interactive, stderr)
 		defer restore()

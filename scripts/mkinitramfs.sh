@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build a busybox initramfs (cpio newc, gzip) for Fuji's Linux guests.
+#   scripts/mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test
+# shell: an interactive shell on the serial console; exiting it powers off.
+# test:  runs a few commands, prints markers the tests look for, powers off.
+set -euo pipefail
+busybox=${1:?usage: mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test}
+out=${2:?}
+kind=${3:-shell}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root}
+cp "$busybox" "$root/bin/busybox"
+chmod 755 "$root/bin/busybox"
+for app in sh mount umount poweroff reboot cat echo uname dmesg ls mkdir setsid cttyhack grep sleep; do
+  ln -s busybox "$root/bin/$app"
+done
+cat > "$root/init" <<'INIT'
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+INIT
+case $kind in
+  shell)
+    cat >> "$root/init" <<'INIT'
+echo
+echo "Fuji: Linux $(uname -r) is up. This is a busybox shell; 'poweroff' (or exit) ends Fuji."
+setsid cttyhack sh -l
+poweroff -f
+INIT
+    ;;
+  test)
+    cat >> "$root/init" <<'INIT'
+echo "FUJI-MARKER: shell reached"
+echo "FUJI-UNAME: $(uname -a)"
+echo "FUJI-UPTIME: $(cat /proc/uptime)"
+dmesg > /tmp/dmesg
+echo "FUJI-DMESG-BEGIN"
+cat /tmp/dmesg
+echo "FUJI-DMESG-END"
+poweroff -f
+INIT
+    ;;
+  *) echo "mkinitramfs.sh: kind must be shell or test" >&2; exit 2 ;;
+esac
+chmod 755 "$root/init"
+(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 > "$out"
+echo "built $out ($kind)"
