@@ -51,12 +51,12 @@ type ExitKind int
 
 // Run results.
 const (
-	ExitPowerOff   ExitKind = iota // ACPI S5 or equivalent
-	ExitDebugExit                  // isa-debug-exit: Status holds (value<<1)|1
-	ExitTripleFault                // triple fault with NoReboot
-	ExitReset                      // a guest reset with NoReboot
-	ExitTimeout                    // the wall-clock limit passed
-	ExitStopped                    // Stop was called (e.g. Ctrl-A x)
+	ExitPowerOff    ExitKind = iota // ACPI S5 or equivalent
+	ExitDebugExit                   // isa-debug-exit: Status holds (value<<1)|1
+	ExitTripleFault                 // triple fault with NoReboot
+	ExitReset                       // a guest reset with NoReboot
+	ExitTimeout                     // the wall-clock limit passed
+	ExitStopped                     // Stop was called (e.g. Ctrl-A x)
 )
 
 // Result is how a run ended.

@@ -274,7 +274,7 @@ func (m *Machine) buildMBI(kernelEnd uint64) (uint64, error) {
 	mbi := ram[mbInfoAddr:]
 	clear(mbi[:0x58])
 	le.PutUint32(mbi[0:], flags)
-	le.PutUint32(mbi[4:], 640)                          // mem_lower (KiB)
+	le.PutUint32(mbi[4:], 640)                           // mem_lower (KiB)
 	le.PutUint32(mbi[8:], uint32((m.cfg.RAM-1<<20)>>10)) // mem_upper (KiB above 1 MiB)
 	le.PutUint32(mbi[16:], uint32(cmdAddr))
 	le.PutUint32(mbi[20:], uint32(len(mods)))

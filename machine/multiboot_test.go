@@ -356,3 +356,9 @@ func TestMultibootLoaderErrors(t *testing.T) {
 		t.Errorf("missing kernel: %v", err)
 	}
 }
+
+// TestIRQPITPIC runs the PIC/PIT kernel.
+func TestIRQPITPIC(t *testing.T) {
+	kernel := buildKernel(t, "irq_pit_pic", fmtAout)
+	checkReport(t, bootKernel(t, Config{NoBIOS: true, Kernel: kernel}, nil))
+}
