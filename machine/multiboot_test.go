@@ -362,3 +362,36 @@ func TestIRQPITPIC(t *testing.T) {
 	kernel := buildKernel(t, "irq_pit_pic", fmtAout)
 	checkReport(t, bootKernel(t, Config{NoBIOS: true, Kernel: kernel}, nil))
 }
+
+// TestRTCPeriodic runs the RTC kernel with a wall clock that crosses a
+// year boundary during the run, and checks the two times it read.
+func TestRTCPeriodic(t *testing.T) {
+	kernel := buildKernel(t, "rtc_periodic", fmtAout)
+	epoch := time.Date(2031, 12, 31, 23, 59, 57, 0, time.UTC)
+	out := bootKernel(t, Config{NoBIOS: true, Kernel: kernel, Epoch: epoch}, nil)
+	info := checkReport(t, out)
+	times := infoLines(info, "time")
+	if len(times) != 2 {
+		t.Fatalf("time lines %q, want 2", times)
+	}
+	var tt [2]time.Time
+	for i, s := range times {
+		v, err := time.Parse(time.DateTime, s)
+		if err != nil {
+			t.Fatalf("time line %q: %v", s, err)
+		}
+		tt[i] = v
+	}
+	// Each read follows an update-ended interrupt: the RTC shows the
+	// epoch plus whole seconds of virtual time.
+	elapsed := time.Duration(out.m.Clock.Now())
+	if tt[0].Before(epoch.Add(time.Second)) || tt[1].After(epoch.Add(elapsed)) {
+		t.Errorf("times %v, %v outside [epoch+1s, epoch+%v]", tt[0], tt[1], elapsed)
+	}
+	if d := tt[1].Sub(tt[0]); d != 3*time.Second {
+		t.Errorf("times %v and %v are %v apart, want 3s", tt[0], tt[1], d)
+	}
+	if tt[1].Year() != 2032 {
+		t.Errorf("second time %v: the year should have rolled over to 2032", tt[1])
+	}
+}
