@@ -395,3 +395,9 @@ func TestRTCPeriodic(t *testing.T) {
 		t.Errorf("second time %v: the year should have rolled over to 2032", tt[1])
 	}
 }
+
+// TestA20 runs the A20 gate kernel.
+func TestA20(t *testing.T) {
+	kernel := buildKernel(t, "a20", fmtAout)
+	checkReport(t, bootKernel(t, Config{NoBIOS: true, Kernel: kernel}, nil))
+}
