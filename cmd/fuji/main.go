@@ -65,8 +65,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "fuji: unknown command %q\n", args[0])
-	usage(stderr)
+	// One line, as for every bad command line (status 2).
+	fmt.Fprintf(stderr, "fuji: unknown command %q (want run or version)\n", args[0])
 	return exitUsage
 }
 
@@ -96,15 +96,18 @@ func parseSize(s string) (uint64, error) {
 
 type runFlags struct {
 	mem, bios, kernel, initrd, appendLine string
-	serial, display, debugcon, clock       string
-	noReboot, dumpScreen                   bool
-	timeout                                time.Duration
-	cpuModel                               string
+	serial, display, debugcon, clock      string
+	noReboot, dumpScreen                  bool
+	timeout                               time.Duration
+	cpuModel                              string
 }
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fuji run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package prints the error and then the whole flag list;
+	// a bad command line gets one line on stderr (status 2), -h the
+	// list on stdout.
+	fs.SetOutput(io.Discard)
 	var f runFlags
 	fs.StringVar(&f.mem, "m", "128", "guest RAM: a size with optional K/M/G suffix (no suffix: MiB)")
 	fs.StringVar(&f.bios, "bios", "", "system BIOS image (default: Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)")
@@ -121,8 +124,12 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model (default: p6)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "usage: fuji run [flags]")
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "fuji run:", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
