@@ -71,9 +71,9 @@ func buildKernel(t *testing.T, name, format string) string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer that a device writes from the run loop.
-// The run loop is one goroutine, so no lock is needed; the type exists
-// to add a hook called after every write.
+// hookBuffer is a bytes.Buffer that a device writes from the run loop,
+// with a hook called after every write (on the run loop's goroutine, so
+// no lock is needed).
 type hookBuffer struct {
 	bytes.Buffer
 	hook func(b *hookBuffer)
@@ -94,8 +94,8 @@ type runOut struct {
 	serial string
 }
 
-// bootKernel builds a machine for cfg (NoBIOS unless the caller said
-// otherwise through withBIOS), runs it and returns what it printed.
+// bootKernel builds a machine for cfg (64 MiB unless cfg says), runs it
+// with the debug console and COM1 captured, and returns what it printed.
 // setup, if not nil, runs after New and before Run.
 func bootKernel(t *testing.T, cfg Config, setup func(m *Machine, debug, serial *hookBuffer)) runOut {
 	t.Helper()
