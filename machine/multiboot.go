@@ -170,11 +170,16 @@ func (m *Machine) loadELF(img []byte) (entry, end uint64, err error) {
 		if err := m.checkRange(p.Paddr, p.Memsz); err != nil {
 			return 0, 0, err
 		}
-		data := make([]byte, p.Filesz)
-		if _, err := p.ReadAt(data, 0); err != nil {
-			return 0, 0, fmt.Errorf("reading ELF segment: %v", err)
+		// A bss-only segment (Filesz 0) has nothing to read: ReadAt on
+		// an empty section returns io.EOF, which used to reject such
+		// kernels (found by conformance/multiboot, HANDELF format).
+		if p.Filesz > 0 {
+			data := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(data, 0); err != nil {
+				return 0, 0, fmt.Errorf("reading ELF segment: %v", err)
+			}
+			copy(ram[p.Paddr:], data)
 		}
-		copy(ram[p.Paddr:], data)
 		clear(ram[p.Paddr+p.Filesz : p.Paddr+p.Memsz])
 		end = max(end, p.Paddr+p.Memsz)
 		loaded = true

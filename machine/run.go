@@ -101,6 +101,21 @@ func (m *Machine) Run(limit time.Duration) (res Result) {
 		}
 		switch m.CPU.Run(budget) {
 		case cpu.ExitHalt:
+			// The deadline computed before the slice is stale when the
+			// guest reprogrammed a device during it (a new PIT count
+			// just before STI; HLT): recompute it, or the CPU sleeps
+			// until the old deadline. An event due now may already
+			// have raised an interrupt the CPU can take, and queued
+			// serial input may fit the UART now: run again then,
+			// instead of skipping time or blocking for input. (Found
+			// by conformance/multiboot irq_pit_pic and uart_loopback.)
+			next = m.advance(m.Clock.Now())
+			if m.PIC.INTR() && m.CPU.Flags()&cpu.FlagIF != 0 {
+				continue
+			}
+			if len(m.serialIn) > 0 && m.COM[0].RxSpace() > 0 {
+				continue
+			}
 			if r, done := m.idle(next, wallEnd); done {
 				return r
 			}

@@ -67,8 +67,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "fuji: unknown command %q\n", args[0])
-	usage(stderr)
+	// One line, as for every bad command line (status 2).
+	fmt.Fprintf(stderr, "fuji: unknown command %q (want run or version)\n", args[0])
 	return exitUsage
 }
 
@@ -108,7 +108,10 @@ type runFlags struct {
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fuji run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package prints the error and then the whole flag list;
+	// a bad command line gets one line on stderr (status 2), -h the
+	// list on stdout.
+	fs.SetOutput(io.Discard)
 	var f runFlags
 	fs.StringVar(&f.mem, "m", "128", "guest RAM: a size with optional K/M/G suffix (no suffix: MiB)")
 	fs.StringVar(&f.bios, "bios", "", "system BIOS image (default: Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)")
@@ -127,8 +130,12 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "usage: fuji run [flags]")
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintln(stderr, "fuji run:", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
