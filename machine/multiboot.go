@@ -281,8 +281,8 @@ func (m *Machine) buildMBI(kernelEnd uint64) (uint64, error) {
 	mbi := ram[mbInfoAddr:]
 	clear(mbi[:0x58])
 	le.PutUint32(mbi[0:], flags)
-	le.PutUint32(mbi[4:], 640)                           // mem_lower (KiB)
-	le.PutUint32(mbi[8:], uint32((m.cfg.RAM-1<<20)>>10)) // mem_upper (KiB above 1 MiB)
+	le.PutUint32(mbi[4:], 640)             // mem_lower (KiB)
+	le.PutUint32(mbi[8:], m.memUpperKiB()) // mem_upper (KiB above 1 MiB)
 	le.PutUint32(mbi[16:], uint32(cmdAddr))
 	le.PutUint32(mbi[20:], uint32(len(mods)))
 	le.PutUint32(mbi[24:], uint32(modsAddr))
@@ -300,16 +300,33 @@ type e820Entry struct {
 // e820 is the memory map the guest is told about: low RAM, the EBDA and
 // BIOS area reserved, and RAM above 1 MiB.
 func (m *Machine) e820() []e820Entry {
-	return []e820Entry{
+	top := m.cfg.RAM
+	e := []e820Entry{
 		{0, 0x9fc00, 1},
 		{0x9fc00, 0x400, 2},
 		{0xf0000, 0x10000, 2},
-		{0x100000, m.acpiBase() - 0x100000, 1},
-		{m.acpiBase(), acpiSize, 3},
-		{ioapicBase, 0x1000, 2},
-		{lapicBase, 0x1000, 2},
-		{1<<32 - 0x40000, 0x40000, 2},
 	}
+	if m.rsdp != 0 {
+		// The ACPI tables Fuji built sit in the top of RAM.
+		top = m.acpiBase()
+		e = append(e, e820Entry{0x100000, top - 0x100000, 1}, e820Entry{top, acpiSize, 3})
+	} else {
+		e = append(e, e820Entry{0x100000, top - 0x100000, 1})
+	}
+	return append(e,
+		e820Entry{ioapicBase, 0x1000, 2},
+		e820Entry{lapicBase, 0x1000, 2},
+		e820Entry{1<<32 - 0x40000, 0x40000, 2})
+}
+
+// memUpperKiB is the multiboot mem_upper: the RAM contiguous from 1 MiB.
+func (m *Machine) memUpperKiB() uint32 {
+	for _, e := range m.e820() {
+		if e.addr == 0x100000 && e.typ == 1 {
+			return uint32(e.len >> 10)
+		}
+	}
+	return 0
 }
 
 // enterMultiboot puts the CPU in the state the multiboot spec prescribes.

@@ -102,7 +102,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"missing-kernel", runArgs("-kernel", k), "missing.elf"},
-		{"not-multiboot", runArgs("-kernel", notMB), "not a multiboot kernel"},
+		{"not-multiboot", runArgs("-kernel", notMB), "neither a multiboot kernel"},
 		{"unknown-flag", runArgs("-bogus"), "bogus"},
 		{"m-zero", runArgs("-m", "0", "-kernel", notMB), "-m"},
 		{"m-huge", runArgs("-m", "999999G", "-kernel", notMB), "-m"},
