@@ -313,10 +313,11 @@ func (m *Machine) e820() []e820Entry {
 	} else {
 		e = append(e, e820Entry{0x100000, top - 0x100000, 1})
 	}
-	return append(e,
-		e820Entry{ioapicBase, 0x1000, 2},
-		e820Entry{lapicBase, 0x1000, 2},
-		e820Entry{1<<32 - 0x40000, 0x40000, 2})
+	if m.hasAPIC() {
+		e = append(e, e820Entry{ioapicBase, 0x1000, 2}, e820Entry{lapicBase, 0x1000, 2})
+	}
+	// The BIOS ROM mapped below 4 GiB.
+	return append(e, e820Entry{1<<32 - 0x40000, 0x40000, 2})
 }
 
 // memUpperKiB is the multiboot mem_upper: the RAM contiguous from 1 MiB.
