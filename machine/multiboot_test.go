@@ -328,10 +328,10 @@ func TestMultibootLoaderErrors(t *testing.T) {
 		img  []byte
 		want string
 	}{
-		{"empty", nil, "not a multiboot kernel"},
-		{"no-header", bytes.Repeat([]byte{0x90}, 10000), "not a multiboot kernel"},
-		{"bad-checksum", badSum, "not a multiboot kernel"},
-		{"header-past-8k", append(make([]byte, 8192), header(mbFlagAout, 0x100000, 0x100000, 0, 0, 0x100000)...), "not a multiboot kernel"},
+		{"empty", nil, "neither a multiboot kernel"},
+		{"no-header", bytes.Repeat([]byte{0x90}, 10000), "neither a multiboot kernel"},
+		{"bad-checksum", badSum, "neither a multiboot kernel"},
+		{"header-past-8k", append(make([]byte, 8192), header(mbFlagAout, 0x100000, 0x100000, 0, 0, 0x100000)...), "neither a multiboot kernel"},
 		// Bits 0-15 are requirements: an unknown one must be refused
 		// (bit 2, video, is accepted and ignored, as QEMU does).
 		{"unknown-required-flag", header(1<<3 | mbFlagAout), "features"},
