@@ -22,6 +22,9 @@ type block struct {
 	la2   uint64 // linear address of the second page if the block crosses one
 	page2 uint64 // physical address of that page, or noPage
 	valid bool
+	// 64-byte granules of the first and the second page that the
+	// block's code covers (bit i = bytes 64i..64i+63).
+	mask1, mask2 uint64
 	// Successor cache: the blocks that followed this one, at which RIP,
 	// under which CPU.chainGen.
 	succ    [2]*block
@@ -32,15 +35,44 @@ type block struct {
 type blockCache struct {
 	fast   [1 << fastBits]*block
 	all    map[uint64]*block
-	byPage map[uint64][]*block
+	byPage map[uint64]*pageBlocks
 	cur    *block
 	// Stats.
 	built, invalidated uint64
 }
 
+// pageBlocks lists the blocks with code on one physical page and the
+// granules they cover together.
+type pageBlocks struct {
+	blocks []*block
+	mask   uint64
+}
+
 func (bc *blockCache) init() {
 	bc.all = make(map[uint64]*block)
-	bc.byPage = make(map[uint64][]*block)
+	bc.byPage = make(map[uint64]*pageBlocks)
+}
+
+// granules returns the 64-byte granule mask of [off, off+n) in a page.
+func granules(off, n uint64) uint64 {
+	if n == 0 {
+		return 0
+	}
+	first, last := off>>6, (off+n-1)>>6
+	if last > 63 {
+		last = 63
+	}
+	return (^uint64(0) >> (63 - last)) &^ (1<<first - 1)
+}
+
+func (bc *blockCache) addToPage(page uint64, b *block, mask uint64) {
+	pb := bc.byPage[page]
+	if pb == nil {
+		pb = &pageBlocks{}
+		bc.byPage[page] = pb
+	}
+	pb.blocks = append(pb.blocks, b)
+	pb.mask |= mask
 }
 
 func fastIndex(key uint64) uint64 {
@@ -61,11 +93,35 @@ func (bc *blockCache) flushAll(c *CPU) {
 // under code, e.g. a snapshot load).
 func (c *CPU) FlushBlocks() { c.blocks.flushAll(c) }
 
-// codeWritten is mem's hook for a write to a page holding blocks.
-func (c *CPU) codeWritten(page uint64) {
+// codeWritten is mem's hook for a write to a page holding blocks. Only
+// the blocks whose code the write overlaps (at 64-byte granularity) are
+// invalidated, so data that shares a page with code costs a slow write,
+// not a retranslation.
+func (c *CPU) codeWritten(addr uint64, n int) {
 	bc := &c.blocks
-	for _, b := range bc.byPage[page] {
+	page := addr >> 12
+	pb := bc.byPage[page]
+	if pb == nil {
+		c.bus.ClearCodePage(page)
+		return
+	}
+	w := granules(addr&0xfff, uint64(n))
+	if w&pb.mask == 0 {
+		return
+	}
+	keep := pb.blocks[:0]
+	var mask uint64
+	for _, b := range pb.blocks {
 		if !b.valid {
+			continue
+		}
+		bm := b.mask1
+		if b.key>>14 != page {
+			bm = b.mask2
+		}
+		if bm&w == 0 {
+			keep = append(keep, b)
+			mask |= bm
 			continue
 		}
 		b.valid = false
@@ -80,8 +136,12 @@ func (c *CPU) codeWritten(page uint64) {
 			c.stop = true
 		}
 	}
-	delete(bc.byPage, page)
-	c.bus.ClearCodePage(page)
+	clear(pb.blocks[len(keep):])
+	pb.blocks, pb.mask = keep, mask
+	if len(keep) == 0 {
+		delete(bc.byPage, page)
+		c.bus.ClearCodePage(page)
+	}
 }
 
 // csLimitOK reports whether [rip, rip+n) lies within CS's limit.
@@ -181,12 +241,15 @@ func (c *CPU) buildBlock(la, phys uint64) *block {
 	bc.built++
 	bc.all[b.key] = b
 	p := phys >> 12
-	bc.byPage[p] = append(bc.byPage[p], b)
+	first := min(b.size, 0x1000-phys&0xfff)
+	b.mask1 = granules(phys&0xfff, first)
+	bc.addToPage(p, b, b.mask1)
 	c.bus.MarkCodePage(p)
 	c.tlb.flushPhysWrite(p << 12)
 	if b.page2 != noPage {
 		p2 := b.page2 >> 12
-		bc.byPage[p2] = append(bc.byPage[p2], b)
+		b.mask2 = granules(0, b.size-first)
+		bc.addToPage(p2, b, b.mask2)
 		c.bus.MarkCodePage(p2)
 		c.tlb.flushPhysWrite(p2 << 12)
 	}

@@ -342,7 +342,7 @@ func (c *CPU) runBlocks(budget int64) {
 			c.stepOne()
 			done++
 			prev = nil
-			if c.intr || c.nmiPending || c.Halted || c.stopReq {
+			if c.intr && c.flags&FlagIF != 0 || c.nmiPending || c.Halted || c.stopReq {
 				return
 			}
 			continue
@@ -367,7 +367,7 @@ func (c *CPU) runBlocks(budget int64) {
 		c.icount += uint64(n)
 		done += int64(n)
 		prev = b
-		if c.intr || c.nmiPending || c.Halted || c.stopReq || c.ShutdownReason != "" {
+		if c.intr && c.flags&FlagIF != 0 || c.nmiPending || c.Halted || c.stopReq || c.ShutdownReason != "" {
 			return
 		}
 	}

@@ -23,8 +23,9 @@ type MMIOHandler interface {
 }
 
 // CodeWriteFunc is called when a guest write touches a page that holds
-// translated code. It receives the physical page number.
-type CodeWriteFunc func(page uint64)
+// translated code. It receives the physical address and length of the
+// part of the write that falls in that page.
+type CodeWriteFunc func(addr uint64, n int)
 
 type regionKind uint8
 
@@ -279,6 +280,7 @@ func (b *Bus) ClearCodePage(p uint64) {
 func (b *Bus) NoteWrite(addr uint64, n int) {
 	first := addr >> PageShift
 	last := (addr + uint64(n) - 1) >> PageShift
+	end := addr + uint64(n)
 	for p := first; p <= last; p++ {
 		if p >= uint64(len(b.codePage))*64 {
 			return
@@ -287,7 +289,8 @@ func (b *Bus) NoteWrite(addr uint64, n int) {
 			b.dirty[p>>6] |= 1 << (p & 63)
 		}
 		if b.codePage[p>>6]&(1<<(p&63)) != 0 && b.onCode != nil {
-			b.onCode(p)
+			lo, hi := max(addr, p<<PageShift), min(end, (p+1)<<PageShift)
+			b.onCode(lo, int(hi-lo))
 		}
 	}
 }

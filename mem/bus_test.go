@@ -154,14 +154,27 @@ func TestA20(t *testing.T) {
 func TestCodePageHookAndDirtyLog(t *testing.T) {
 	b := newBus(t)
 	var hit []uint64
-	b.SetCodeWriteHook(func(p uint64) { hit = append(hit, p) })
+	b.SetCodeWriteHook(func(a uint64, n int) { hit = append(hit, a, uint64(n)) })
 	b.MarkCodePage(3)
 	b.Write(3<<12+5, 1, 1)
-	if len(hit) != 1 || hit[0] != 3 {
+	if len(hit) != 2 || hit[0] != 3<<12+5 || hit[1] != 1 {
 		t.Fatalf("code hook calls = %v", hit)
 	}
+	// A write straddling into the code page reports only its part there.
+	hit = nil
+	b.Write(3<<12-2, 4, 0)
+	covered := map[uint64]bool{}
+	for i := 0; i < len(hit); i += 2 {
+		for a := hit[i]; a < hit[i]+hit[i+1]; a++ {
+			covered[a] = true
+		}
+	}
+	if len(covered) != 2 || !covered[3<<12] || !covered[3<<12+1] {
+		t.Fatalf("straddling write: hook calls = %v, want exactly bytes 0x3000-0x3001", hit)
+	}
+	hit = hit[:0]
 	b.Write(4<<12, 1, 1)
-	if len(hit) != 1 {
+	if len(hit) != 0 {
 		t.Fatalf("hook called for a non-code page: %v", hit)
 	}
 	b.StartDirtyLog()

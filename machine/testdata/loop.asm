@@ -35,7 +35,7 @@ start:
 	out 0xf4, eax
 	hlt
 	jmp $-1
-align 64
+align 4096 ; data on its own page, as ordinary code keeps it
 data:
 	times 128 db 0
 bss_end:
