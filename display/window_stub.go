@@ -14,3 +14,7 @@ func (w *Window) Run() error { return ErrNoWindow }
 
 // Close does nothing.
 func (w *Window) Close() {}
+
+// WindowAvailable reports whether this build can open a window: never,
+// without the "window" build tag.
+func WindowAvailable() bool { return false }

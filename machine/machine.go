@@ -109,6 +109,9 @@ type Machine struct {
 	serialIn []byte
 
 	rsdp uint64 // guest address of the ACPI RSDP once built
+
+	front  *frontend
+	status machineStatus
 }
 
 // New builds a machine in its power-on state.

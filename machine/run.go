@@ -80,6 +80,7 @@ func (m *Machine) Run(limit time.Duration) (res Result) {
 	for {
 		m.drainInjected()
 		m.feedSerial()
+		m.frame(false)
 		if checks++; checks&63 == 0 || m.CPU.Halted {
 			if !wallEnd.IsZero() && time.Now().After(wallEnd) {
 				return Result{Kind: ExitTimeout, Reason: fmt.Sprintf("timeout after %v", limit)}
@@ -195,9 +196,14 @@ func (m *Machine) waitInput(wallEnd, until time.Time) (Result, bool) {
 		defer t.Stop()
 		timer = t.C
 	}
+	m.status.Store(statusHalted)
+	defer m.status.Store(statusRunning)
+	m.frame(true)
 	select {
 	case f := <-m.inject:
 		f()
+	case <-m.inputReady():
+		m.frame(true)
 	case <-timer:
 	}
 	return Result{}, false

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/term"
 
 	"fuji/cpu"
+	"fuji/display"
 	"fuji/machine"
 )
 
@@ -104,6 +105,7 @@ type runFlags struct {
 	cpuModel                              string
 	trace                                 string
 	traceExc                              bool
+	screenshot                            string
 }
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -119,7 +121,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.initrd, "initrd", "", "multiboot modules: comma-separated \"file[ args]\"")
 	fs.StringVar(&f.appendLine, "append", "", "kernel command line")
 	fs.StringVar(&f.serial, "serial", "stdio", "COM1: stdio, file:PATH or none")
-	fs.StringVar(&f.display, "display", "none", "console display: none")
+	fs.StringVar(&f.display, "display", defaultDisplay(), "console display: window or none (window when this build has one and a display is available)")
+	fs.StringVar(&f.screenshot, "screenshot", "", "write the screen to PATH.png on exit")
 	fs.StringVar(&f.debugcon, "debugcon", "none", "debug console ports 0x402/0xe9: stdio, file:PATH or none")
 	fs.StringVar(&f.clock, "clock", "auto", "virtual clock: realtime, deterministic, or auto (realtime when the serial console is an interactive terminal)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "exit instead of rebooting on a guest reset or triple fault")
@@ -150,8 +153,14 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if f.display != "none" {
-		return fail(fmt.Errorf("-display %s: only -display none is available in this build", f.display))
+	switch f.display {
+	case "none":
+	case "window":
+		if !display.WindowAvailable() {
+			return fail(display.ErrNoWindow)
+		}
+	default:
+		return fail(fmt.Errorf("-display %q: want window or none", f.display))
 	}
 
 	interactive := false
@@ -244,9 +253,21 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		restore := startInput(m, stdin, interactive, stderr)
 		defer restore()
 	}
-	res := m.Run(f.timeout)
-	if f.dumpScreen {
-		fmt.Fprint(stdout, m.TextScreen())
+	var res machine.Result
+	if f.display == "window" {
+		res = runWindow(m, f.timeout)
+	} else {
+		res = m.Run(f.timeout)
+	}
+	if f.dumpScreen && m.VGA != nil {
+		if err := display.DumpText(stdout, m.VGA.VGA); err != nil {
+			fmt.Fprintln(stderr, "fuji: -dump-screen:", err)
+		}
+	}
+	if f.screenshot != "" && m.VGA != nil {
+		if err := display.Screenshot(f.screenshot, m.VGA.VGA, time.Duration(m.Clock.Now())); err != nil {
+			fmt.Fprintln(stderr, "fuji: -screenshot:", err)
+		}
 	}
 	switch res.Kind {
 	case machine.ExitPowerOff, machine.ExitStopped:
