@@ -8,16 +8,21 @@ BIN     := build/fuji
 FUZZTIME ?= 20s
 
 # Debian packages each target needs.
-RUN_DEBS  := seabios
-TEST_DEBS := seabios nasm
+RUN_DEBS   := seabios
+# nasm and binutils build the bare-metal test programs; xvfb runs the
+# window test; the X11/GL headers let that test build the ebiten window.
+TEST_DEBS  := seabios nasm binutils cpio xvfb xauth libgl1-mesa-dri \
+	libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev
 BENCH_DEBS := seabios nasm qemu-system-x86
+# A window build needs a display and the X11/GL headers.
+WINDOW_TAGS := $(if $(DISPLAY),-tags window,)
 
 .PHONY: all build run test test-go fuzz vet bench conformance deps-run deps-test deps-bench clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/fuji
+	$(GO) build $(WINDOW_TAGS) -o $(BIN) ./cmd/fuji
 
 # Install missing Debian packages (apt-get update once, only if needed).
 define need_debs
@@ -52,7 +57,7 @@ vet:
 test: deps-test vet fuzz test-go
 
 test-go:
-	$(GO) test -count=1 ./...
+	xvfb-run -a $(GO) test -count=1 ./...
 
 fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
