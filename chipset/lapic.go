@@ -392,7 +392,9 @@ func (l *LAPIC) Reset() {
 		l.lvt[lvtLINT0] = DeliveryExtINT << 8
 	}
 	_ = l.remap() // the default window is free if it was at build time
-	l.update()
+	// Drive INTR unconditionally: the processor's reset dropped its pin.
+	l.intr = l.pendingLevel()
+	l.proc.Set(l.intr)
 }
 
 // initReset puts the registers in the state an INIT leaves them in (SDM

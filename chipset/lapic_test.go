@@ -667,3 +667,34 @@ func TestLAPICGuestNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestAPICNoAllocations checks that the register paths the guest hits
+// most do not allocate.
+func TestAPICNoAllocations(t *testing.T) {
+	r := newIORig(t, 0x11)
+	r.route(1, 0x31, 0)
+	r.wr(0x320, 1<<17|0x40)
+	h := newHPRig(t)
+	h.wr(0x10, 1)
+	n := testing.AllocsPerRun(200, func() {
+		r.wr(0x80, 0x10)
+		r.rd(0x390)
+		r.io.Line(1).Set(true)
+		r.io.Line(1).Set(false)
+		r.l.Acknowledge()
+		r.wr(0xB0, 0)
+		r.selfIPI(0x50)
+		r.l.Acknowledge()
+		r.wr(0xB0, 0)
+		r.wr(0x380, 1000)
+		r.clk.ns += 1000
+		r.l.Advance(r.clk.ns)
+		r.ioRead(0x12)
+		h.rd(0xF0)
+		h.wr32(0x108, 100)
+		h.wr(0x20, 1)
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per round", n)
+	}
+}
