@@ -40,8 +40,15 @@ func (m *Machine) buildAPIC() (*irqShare, error) {
 		return newIRQShare(m.PIC, nil), nil
 	}
 	bus := chipset.NewAPICBus()
-	// TSC rate: the deterministic clock's 1 instruction = 1 ns = 1 TSC tick.
-	m.LAPIC = chipset.NewLAPIC(chipset.LAPICConfig{ID: 0, BSP: true, TSCHz: 1e9 / NsPerInstr}, m.Clock, bus)
+	// The LAPIC has the optional modes the model advertises:
+	// TSC-deadline (CPUID.1:ECX[24]) and x2APIC (CPUID.1:ECX[21]). TSC
+	// rate: the deterministic clock's 1 instruction = 1 ns = 1 TSC tick.
+	_, _, ecx, _ := m.CPU.CPUID(1, 0)
+	m.LAPIC = chipset.NewLAPIC(chipset.LAPICConfig{
+		ID: 0, BSP: true, TSCHz: 1e9 / NsPerInstr,
+		TSCDeadline: ecx&(1<<24) != 0,
+		X2APIC:      ecx&(1<<21) != 0,
+	}, m.Clock, bus)
 	if err := m.LAPIC.Map(m.Bus); err != nil {
 		return nil, err
 	}
