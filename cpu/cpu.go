@@ -107,6 +107,11 @@ func (c *CPU) SetInterruptController(ic InterruptController) { c.intc = ic }
 // Set drives the CPU's INTR pin (it satisfies chipset.IRQLine).
 func (c *CPU) Set(level bool) { c.intr = level }
 
+// CPUID returns what the CPUID instruction reports for a leaf and
+// subleaf (the machine reads the model's features through it, e.g. the
+// APIC bit to decide whether to build the APIC platform).
+func (c *CPU) CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return c.model.cpuid(leaf, sub) }
+
 // NMI raises a non-maskable interrupt.
 func (c *CPU) NMI() { c.nmiPending = true }
 

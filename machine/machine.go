@@ -36,6 +36,9 @@ type Config struct {
 	Epoch       time.Time
 	BootMenu    bool
 	BootTimeout time.Duration // SeaBIOS's boot-fail-wait
+	// ForceAPIC builds the local APIC, I/O APIC and HPET even when the
+	// CPU model does not advertise an APIC (apic.go).
+	ForceAPIC bool
 }
 
 // Guest-visible limits.
@@ -91,6 +94,9 @@ type Machine struct {
 	PM       *chipset.ACPIPM
 	FWCfg    *chipset.FWCfg
 	VGA      *chipset.StdVGA
+	LAPIC    *chipset.LAPIC  // nil without the APIC platform (apic.go)
+	IOAPIC   *chipset.IOAPIC // nil without the APIC platform
+	HPET     *chipset.HPET   // nil without the APIC platform
 
 	timed []chipset.Timed
 
@@ -185,19 +191,24 @@ func (m *Machine) build() error {
 	m.PIC.Register(ports)
 	m.PIC.SetOutput(m.CPU)
 	m.CPU.SetInterruptController(m.PIC)
+	// With an APIC, the LAPIC sits between the PIC and the CPU and ISA
+	// IRQs reach the I/O APIC as well (apic.go).
+	shared, err := m.buildAPIC()
+	if err != nil {
+		return err
+	}
 
-	m.PIT = chipset.NewPIT(clk, m.PIC.Line(0))
+	m.PIT = chipset.NewPIT(clk, m.timerIRQ(shared, 0))
 	m.PIT.Register(ports)
 	m.Port61 = chipset.NewPort61(clk, m.PIT)
 	m.Port61.Register(ports)
-	m.RTC = chipset.NewRTC(m.cfg.Epoch, clk, m.PIC.Line(8))
+	m.RTC = chipset.NewRTC(m.cfg.Epoch, clk, m.timerIRQ(shared, 8))
 	m.RTC.Register(ports)
 	m.RTC.SetMemorySize(m.cfg.RAM, 0)
 	m.RTC.SetEquipment(0, false, true)
 
 	bases := [4]uint16{chipset.COM1Base, chipset.COM2Base, chipset.COM3Base, chipset.COM4Base}
 	irqs := [4]int{chipset.COM1IRQ, chipset.COM2IRQ, chipset.COM3IRQ, chipset.COM4IRQ}
-	shared := newIRQShare(m.PIC)
 	for i := range m.COM {
 		var out io.Writer = io.Discard
 		if i == 0 {
@@ -207,7 +218,7 @@ func (m *Machine) build() error {
 		m.COM[i].Register(ports)
 	}
 
-	m.KBC = chipset.NewI8042(m.PIC.Line(1), m.PIC.Line(12), bus, m.requestReset)
+	m.KBC = chipset.NewI8042(shared.line(1), shared.line(12), bus, m.requestReset)
 	m.KBC.SetClock(clk)
 	m.KBC.Register(ports)
 	m.Port92 = chipset.NewPort92(bus, m.requestReset)
@@ -258,6 +269,7 @@ func (m *Machine) build() error {
 		return err
 	}
 	m.timed = []chipset.Timed{m.PIT, m.RTC, m.KBC, m.PM, m.COM[0], m.COM[1], m.COM[2], m.COM[3]}
+	m.timed = append(m.timed, m.apicTimed()...)
 	return m.mapFirmware()
 }
 
@@ -330,6 +342,7 @@ func (m *Machine) Stop() { m.stopReq = true; m.CPU.RequestStop() }
 func (m *Machine) Reset() {
 	m.CPU.Reset()
 	m.PIC.Reset()
+	m.resetAPIC()
 	m.PIT.Reset()
 	m.Port61.Reset()
 	m.RTC.Reset()
@@ -406,4 +419,4 @@ func (m *Machine) setupDirectBoot() {
 
 // hasAPIC reports whether the machine has a local APIC and IOAPIC to
 // describe (MADT, HPET).
-func (m *Machine) hasAPIC() bool { return false }
+func (m *Machine) hasAPIC() bool { return m.LAPIC != nil }
