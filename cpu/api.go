@@ -94,3 +94,8 @@ func (c *CPU) probeTranslate(la uint64, kind int) (phys uint64, ok bool) {
 	c.ip0, c.RIP, c.CR2 = saved, savedRIP, savedCR2
 	return phys & c.bus.A20Mask(), true
 }
+
+// INTR reports the level of the CPU's INTR pin (what its interrupt
+// controller drives), for run loops deciding whether a halted CPU can
+// wake.
+func (c *CPU) INTR() bool { return c.intr }

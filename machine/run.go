@@ -111,7 +111,7 @@ func (m *Machine) Run(limit time.Duration) (res Result) {
 			// instead of skipping time or blocking for input. (Found
 			// by conformance/multiboot irq_pit_pic and uart_loopback.)
 			next = m.advance(m.Clock.Now())
-			if m.PIC.INTR() && m.CPU.Flags()&cpu.FlagIF != 0 {
+			if m.CPU.INTR() && m.CPU.Flags()&cpu.FlagIF != 0 {
 				continue
 			}
 			if len(m.serialIn) > 0 && m.COM[0].RxSpace() > 0 {
