@@ -2,13 +2,18 @@ package cpu
 
 // Temporary: replaced by the system and decoder work in progress.
 
-
 type cpuModel struct {
 	resetEDX     uint32
 	lahf64, cx16 bool
+	fp           fpFeatures // x87/SSE unit (fpustate.go)
 }
 
-func lookupModel(name string) (*cpuModel, error) { return &cpuModel{resetEDX: 0x663}, nil }
+func lookupModel(name string) (*cpuModel, error) {
+	if name == "x86-64-v2" {
+		return &cpuModel{resetEDX: 0x663, lahf64: true, cx16: true, fp: fpFeaturesV2}, nil
+	}
+	return &cpuModel{resetEDX: 0x663}, nil
+}
 
 func (c *CPU) accessChecks(la, off uint64, n int, write bool) {}
 func (c *CPU) checkInstrBreakpoint()                          {}
@@ -20,7 +25,6 @@ func (c *CPU) farJumpPM(sel uint16, off uint64, sz uint8) { c.raise(ExcUD, 0) }
 func (c *CPU) farCallPM(sel uint16, off uint64, sz uint8) { c.raise(ExcUD, 0) }
 func (c *CPU) farReturnPM(sz uint8, pop uint64)           { c.raise(ExcUD, 0) }
 func (c *CPU) iretPM(sz uint8)                            { c.raise(ExcUD, 0) }
-func (c *CPU) extHandler(in *Inst) handler                { return opUD }
 
 func opArpl(c *CPU, in *Inst)      { c.raise(ExcUD, 0) }
 func opGrp6(c *CPU, in *Inst)      { c.raise(ExcUD, 0) }

@@ -1,0 +1,3 @@
+package cpu
+
+func (c *CPU) vecBind(in *Inst) handler { return opUD }
