@@ -224,6 +224,11 @@ func (e *fpEnv) roundPack(sign bool, exp int32, sig0, sig1 uint64, f fmtSpec, re
 			e.flags |= fswUE
 			exp += f80BiasAdjust
 			tiny = false
+			if exp < f.emin {
+				// Beyond the bias adjust's reach: a signed zero.
+				e.flags |= fswPE
+				return f80Zero(sign)
+			}
 		} else if e.mask&fswUE == 0 {
 			e.flags |= fswUE // memory destination: no store
 		} else {
@@ -279,6 +284,12 @@ func (e *fpEnv) roundPack(sign bool, exp int32, sig0, sig1 uint64, f fmtSpec, re
 		if regDest && e.mask&fswOE == 0 {
 			e.flags |= fswOE
 			exp -= f80BiasAdjust
+			if exp > f.emax {
+				// Beyond the bias adjust's reach: infinity.
+				e.flags |= fswPE
+				e.up = true
+				return f80Inf(sign)
+			}
 		} else if e.mask&fswOE == 0 {
 			e.flags |= fswOE // memory destination: no store
 		} else {

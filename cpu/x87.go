@@ -378,6 +378,7 @@ func opFincdecstp(c *CPU, in *Inst) {
 // opFfree: DD C0+i FFREE, DF C0+i FFREEP (free, then pop).
 func opFfree(c *CPU, in *Inst) {
 	c.x87Begin(in)
+	c.FSW &^= fswC1 // C1 is undefined; the oracle clears it
 	c.FTW &^= 1 << uint(c.phys(int(in.RM&7)))
 	if in.Op&7 == 7 {
 		c.fpop()
@@ -423,7 +424,6 @@ func opFcmov(c *CPU, in *Inst) {
 	if in.Op&7 == 3 {
 		cond = !cond
 	}
-	c.FSW &^= fswC1
 	if c.stEmpty(0) || c.stEmpty(i) {
 		if c.stackUnderflow() {
 			c.setST(0, f80Indefinite)

@@ -179,6 +179,7 @@ func (e *fpEnv) fscale(a, b F80) F80 {
 		}
 	}
 	s, xa, ma := a.unpack()
+	e.prec = 64 // FSCALE is exact but for range: PC does not apply
 	return e.roundPack(s, xa+n, ma, 0, specF80, true)
 }
 
@@ -189,7 +190,6 @@ func opFxtract(c *CPU, in *Inst) {
 	if c.stEmpty(0) {
 		if c.stackUnderflow() {
 			c.setST(0, f80Indefinite)
-			c.pushCheck()
 			c.fpush(f80Indefinite)
 		}
 		return
@@ -229,6 +229,7 @@ func opFxtract(c *CPU, in *Inst) {
 func opFprem(c *CPU, in *Inst) {
 	c.x87Begin(in)
 	a, b, ok := c.fregPair(1)
+	c.FSW &^= fswC2
 	if !ok {
 		if c.stackUnderflow() {
 			c.setST(0, f80Indefinite)
@@ -237,15 +238,19 @@ func opFprem(c *CPU, in *Inst) {
 	}
 	e := x87Env(c.FCW)
 	r, q, done := e.fprem(a, b, in.ModRM == 0xf5)
+	special := a.class() >= fcQNaN || b.class() >= fcQNaN || e.flags&fswIE != 0
 	if !c.x87Finish(&e) {
 		return
 	}
 	c.setST(0, r)
-	if done {
+	switch {
+	case special:
+		// NaN and invalid results leave C0 and C3 alone.
+	case done:
 		c.FSW &^= fswCC
 		c.FSW |= uint16(q>>2&1)<<8 | uint16(q&1)<<9 | uint16(q>>1&1)<<14
-	} else {
-		c.FSW |= fswC2
+	default:
+		c.FSW = c.FSW&^fswCC | fswC2
 	}
 }
 
@@ -261,20 +266,26 @@ func (e *fpEnv) fprem(a, b F80, ieee bool) (F80, uint64, bool) {
 	}
 	e.denormCheck(ca)
 	e.denormCheck(cb)
-	if ca == fcZero || cb == fcInf {
+	if ca == fcZero {
 		return a, 0, true
+	}
+	// An unreduced a comes back through the rounder (exactly): a
+	// pseudo-denormal is normalized, a denormal may raise UE.
+	e.prec = 64 // the remainder is exact: PC does not apply
+	if cb == fcInf {
+		return e.roundReg(a), 0, true
 	}
 	sa, xa, ma := a.unpack()
 	_, xb, mb := b.unpack()
 	d := xa - xb
 	switch {
 	case d < -1, d == -1 && !ieee:
-		return a, 0, true
+		return e.roundReg(a), 0, true
 	case d == -1:
 		// |a| in [|b|/2, |b|): the nearest quotient is 1 when
 		// |a| > |b|/2; the remainder (2mb - ma) is at scale xb-1.
 		if ma <= mb {
-			return a, 0, true
+			return e.roundReg(a), 0, true
 		}
 		hi := mb >> 63
 		lo := mb << 1
@@ -474,19 +485,19 @@ func opFcomi(c *CPU, in *Inst) {
 	i := int(in.RM & 7)
 	pop := in.Op&7 == 7
 	quiet := in.Reg&7 == 5
-	c.FSW &^= fswC1
+	// The flags are written even when an unmasked exception
+	// suppresses the pop; C1 changes only on a stack fault.
 	var r int
+	ok := true
 	if c.stEmpty(0) || c.stEmpty(i) {
-		if !c.stackUnderflow() {
-			return
-		}
+		ok = c.stackUnderflow()
 		r = 2
 	} else {
 		e := x87Env(c.FCW)
 		r = e.compare(c.st(0), c.st(i), quiet)
-		if !c.x87Finish(&e) {
-			return
-		}
+		c1 := c.FSW & fswC1
+		ok = c.x87Finish(&e)
+		c.FSW = c.FSW&^fswC1 | c1
 	}
 	var f uint64
 	switch r {
@@ -498,7 +509,7 @@ func opFcomi(c *CPU, in *Inst) {
 		f = FlagZF | FlagPF | FlagCF
 	}
 	c.setArith(f)
-	if pop {
+	if pop && ok {
 		c.fpop()
 	}
 }

@@ -65,17 +65,18 @@ func opFldReg(c *CPU, in *Inst) {
 	c.x87Begin(in)
 	i := int(in.RM & 7)
 	v := c.st(i)
-	empty := c.stEmpty(i)
-	if !c.pushCheck() {
-		return
-	}
-	c.FSW &^= fswC1
-	if empty {
+	// An empty source is reported (underflow, C1=0) before a full
+	// destination.
+	if c.stEmpty(i) {
 		if c.stackUnderflow() {
 			c.fpush(f80Indefinite)
 		}
 		return
 	}
+	if !c.pushCheck() {
+		return
+	}
+	c.FSW &^= fswC1
 	c.fpush(v)
 }
 

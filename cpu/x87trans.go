@@ -163,11 +163,14 @@ func bigAtan(z *big.Float) *big.Float {
 	return sum
 }
 
-// sinCos returns sin(x) and cos(x), reducing x by π/2 at high precision.
+// sinCos returns sin(x) and cos(x). Like the hardware, the argument is
+// reduced by multiples of π/2 where π is the 66-bit approximation the
+// x87 holds (Intel documents the 66-bit value; the oracle's results agree),
+// then the reduced argument's sine and cosine are computed accurately.
 func sinCos(x *big.Float) (*big.Float, *big.Float) {
 	prec := uint(tPrec + 128)
-	hp := bigPi().SetPrec(prec)
-	hp.SetMantExp(hp, -1) // π/2
+	hp := bigPi().SetPrec(66).SetPrec(prec) // rounds to nearest: ...C234C
+	hp.SetMantExp(hp, -1)                   // π/2
 	q := new(big.Float).SetPrec(prec).Quo(x, hp)
 	// Round q to the nearest integer.
 	qi, _ := new(big.Float).SetPrec(prec).Add(q, big.NewFloat(0.5)).Int(nil)
@@ -196,6 +199,20 @@ func sinCos(x *big.Float) (*big.Float, *big.Float) {
 			break
 		}
 	}
+	if r.Sign() != 0 {
+		// For a tiny r the series stops at 1 and r within tPrec; the
+		// true values lie just inside them (|sin r| < |r|, cos r < 1):
+		// keep that for rounding direction, PE and UE.
+		eps := uint(tPrec + 16)
+		if s.Cmp(r) == 0 {
+			d := new(big.Float).SetPrec(eps + 64).SetMantExp(r, -int(eps))
+			s = new(big.Float).SetPrec(eps+64).Sub(s.SetPrec(eps+64), d)
+		}
+		if c.Cmp(big.NewFloat(1)) == 0 {
+			d := new(big.Float).SetPrec(eps+64).SetMantExp(big.NewFloat(1), -int(eps))
+			c = new(big.Float).SetPrec(eps+64).Sub(c.SetPrec(eps+64), d)
+		}
+	}
 	switch new(big.Int).And(qi, big.NewInt(3)).Int64() {
 	case 1:
 		s, c = c, s.Neg(s)
@@ -219,6 +236,7 @@ func trigOutOfRange(a F80) bool {
 // FCOS, FSINCOS and FPTAN. It returns false when the instruction is done.
 func (c *CPU) trig0(in *Inst, pushes bool) (F80, bool) {
 	c.x87Begin(in)
+	c.FSW &^= fswC2
 	if c.stEmpty(0) {
 		if c.stackUnderflow() {
 			c.setST(0, f80Indefinite)
@@ -461,8 +479,7 @@ func (e *fpEnv) fyl2x(x, y F80, p1 bool) F80 {
 			case cy == fcInf:
 				return f80Inf(!y.sign())
 			}
-			e.denormCheck(cy)
-			e.flags |= fswZE
+			e.flags |= fswZE // no DE for a denormal y here
 			return f80Inf(!y.sign())
 		case cx == fcInf:
 			if cy == fcZero {

@@ -99,11 +99,11 @@ func (a *asm) memRDI(rex byte, op []byte, r byte, disp uint32) {
 // instruction).
 func (n *Native) prologue() {
 	var a asm
-	a.b(0x57)                                       // push rdi
-	a.memRDI(0x48, []byte{0x0f, 0xae}, 0, offHostFX) // fxsave64 [rdi+host]
+	a.b(0x57)                                         // push rdi
+	a.memRDI(0x48, []byte{0x0f, 0xae}, 0, offHostFX)  // fxsave64 [rdi+host]
 	a.memRDI(0x48, []byte{0x0f, 0xae}, 1, offGuestFX) // fxrstor64 [rdi+guest]
-	a.memRDI(0, []byte{0xff}, 6, offFlags)           // push qword [rdi+flags]
-	a.b(0x9d)                                       // popfq
+	a.memRDI(0, []byte{0xff}, 6, offFlags)            // push qword [rdi+flags]
+	a.b(0x9d)                                         // popfq
 	for r := byte(0); r < 16; r++ {
 		if r == 4 || r == 7 {
 			continue
@@ -124,11 +124,11 @@ func (n *Native) prologue() {
 	binary.LittleEndian.PutUint32(n.code[j+1:], uint32(instOff-(j+5)))
 
 	var e asm
-	e.b(0x9c)                                         // pushfq
-	e.b(0x57)                                         // push rdi
-	e.b(0x48, 0x8b, 0x7c, 0x24, 0x10)                 // mov rdi, [rsp+16]
-	e.memRDI(0, []byte{0x8f}, 0, offGPR+8*7)          // pop qword [rdi+56]
-	e.memRDI(0, []byte{0x8f}, 0, offFlags)            // pop qword [rdi+flags]
+	e.b(0x9c)                                // pushfq
+	e.b(0x57)                                // push rdi
+	e.b(0x48, 0x8b, 0x7c, 0x24, 0x10)        // mov rdi, [rsp+16]
+	e.memRDI(0, []byte{0x8f}, 0, offGPR+8*7) // pop qword [rdi+56]
+	e.memRDI(0, []byte{0x8f}, 0, offFlags)   // pop qword [rdi+flags]
 	for r := byte(0); r < 16; r++ {
 		if r == 4 || r == 7 {
 			continue

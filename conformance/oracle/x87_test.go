@@ -127,7 +127,7 @@ func x87Forms() []Form {
 			f := Form{
 				Name:   name,
 				Family: "x87",
-				FSW:    x87FSWMask(esc, m, false),
+				FSW:    x87FSWMask(esc, m, false) &^ x87ULPMask(esc, m),
 				ULP:    x87Transcendental(esc, m),
 				Gen: func(g *Gen, st *State) []byte {
 					b := byte(m)
@@ -136,6 +136,13 @@ func x87Forms() []Form {
 					}
 					if x87Transcendental(esc, m) {
 						g.trigArgs(st, m)
+					}
+					if esc == 1 && m == 0xd8 {
+						// D9 D8+i: Intel's FSTP1 alias; AMD executes it
+						// as FSTPNCE, which differs only for an empty
+						// ST(0): keep ST(0) valid.
+						top := int(st.FX[3]>>3) & 7
+						st.FX[4] |= 1 << uint(top)
 					}
 					return []byte{byte(0xd8 + esc), b}
 				},
@@ -193,6 +200,15 @@ func x87RegGroup(esc, reg int) bool {
 	return true
 }
 
+// x87ULPMask: for transcendentals C1 (rounded up) reflects the
+// hardware's internal approximation, not the correctly rounded result.
+func x87ULPMask(esc, m int) uint16 {
+	if x87Transcendental(esc, m) {
+		return 1 << 9
+	}
+	return 0
+}
+
 func x87Transcendental(esc, m int) bool {
 	if esc != 1 {
 		return false
@@ -248,13 +264,20 @@ func (g *Gen) trigArgs(st *State, m int) {
 	mant := uint64(1)<<63 | r.Uint64()
 	exp := uint16(16383 - 1 - r.Intn(20))
 	switch m {
-	case 0xf1, 0xf3, 0xf9:
+	case 0xf1, 0xf3:
 		if r.Intn(2) == 0 {
 			return
 		}
-	}
-	if r.Intn(8) == 0 {
-		return
+	case 0xf9: // FYL2XP1: |x| < 1 - √2/2 (else undefined)
+		exp = uint16(16383 - 2 - r.Intn(30))
+	case 0xf0: // F2XM1: -1 ≤ x ≤ 1 (else undefined)
+	default:
+		if r.Intn(8) == 0 {
+			return
+		}
+		if r.Intn(4) == 0 {
+			exp = uint16(16383 + r.Intn(63)) // large: the 66-bit π reduction
+		}
 	}
 	s := uint16(r.Intn(2)) << 15
 	st.FX[4] |= 1
