@@ -362,9 +362,13 @@ func (c *CPU) handlerFor(in *Inst) handler {
 		return opMovzx
 	case Map0F | 0xbe, Map0F | 0xbf:
 		return opMovsx
-	case Map0F | 0xbc:
-		return opBsf
-	case Map0F | 0xbd:
+	case Map0F | 0xbc, Map0F | 0xbd:
+		if in.Prefixes&PfxRep != 0 { // F3: TZCNT/LZCNT by model (vec.go)
+			return c.extHandler(in)
+		}
+		if op == Map0F|0xbc {
+			return opBsf
+		}
 		return opBsr
 	case Map0F | 0xc0, Map0F | 0xc1:
 		return opXadd

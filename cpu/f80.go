@@ -43,11 +43,16 @@ type fpEnv struct {
 	// (float32/float64 denormals become normal extended values, but
 	// still raise DE when the operation examines its operands).
 	bDen bool
+	// spec is the destination format of arithmetic (specF80 for the
+	// x87, float32/float64 for SSE, which rounds once, directly).
+	spec fmtSpec
+	// tiny: the last roundPack saw a result below the normal range.
+	tiny bool
 }
 
 // x87Env builds the environment of an arithmetic instruction from FCW.
 func x87Env(fcw uint16) fpEnv {
-	e := fpEnv{rc: uint8(fcw>>10) & 3, mask: fcw & fswExc, prec: 64}
+	e := fpEnv{rc: uint8(fcw>>10) & 3, mask: fcw & fswExc, prec: 64, spec: specF80}
 	switch fcw >> 8 & 3 {
 	case 0:
 		e.prec = 24
@@ -210,6 +215,7 @@ var (
 // unmasked.
 func (e *fpEnv) roundPack(sign bool, exp int32, sig0, sig1 uint64, f fmtSpec, regDest bool) F80 {
 	e.up = false
+	e.tiny = false
 	if sig0 == 0 && sig1 == 0 {
 		return f80Zero(sign)
 	}
@@ -220,6 +226,7 @@ func (e *fpEnv) roundPack(sign bool, exp int32, sig0, sig1 uint64, f fmtSpec, re
 	tiny := false
 	if exp < f.emin {
 		tiny = true
+		e.tiny = true
 		if regDest && e.mask&fswUE == 0 {
 			e.flags |= fswUE
 			exp += f80BiasAdjust
@@ -346,7 +353,7 @@ func (e *fpEnv) normRound(sign bool, exp int32, sig0, sig1 uint64) F80 {
 		sig1 <<= n
 		exp -= int32(n)
 	}
-	return e.roundPack(sign, exp, sig0, sig1, specF80, true)
+	return e.roundPack(sign, exp, sig0, sig1, e.spec, true)
 }
 
 // denormCheck raises DE for a denormal operand.
@@ -410,7 +417,7 @@ func (e *fpEnv) f80Add(a, b F80, sub bool) F80 {
 			hi = hi>>1 | 1<<63
 			ea++
 		}
-		return e.roundPack(sa, ea, hi, lo, specF80, true)
+		return e.roundPack(sa, ea, hi, lo, e.spec, true)
 	}
 	lo, bw := bits.Sub64(0, b1, 0)
 	hi, _ := bits.Sub64(ma, b0, bw)
@@ -424,7 +431,7 @@ func (e *fpEnv) f80Add(a, b F80, sub bool) F80 {
 // denormal operand is renormalized and may raise UE again).
 func (e *fpEnv) roundReg(a F80) F80 {
 	s, x, m := a.unpack()
-	return e.roundPack(s, x, m, 0, specF80, true)
+	return e.roundPack(s, x, m, 0, e.spec, true)
 }
 
 // f80Mul returns a × b.
@@ -529,7 +536,7 @@ func (e *fpEnv) f80Sqrt(a F80) F80 {
 			sig1 = 0x4000000000000000
 		}
 	}
-	return e.roundPack(false, x/2+f80Bias, r, sig1, specF80, true)
+	return e.roundPack(false, x/2+f80Bias, r, sig1, e.spec, true)
 }
 
 // isqrt128 returns r = ⌊√N⌋ and N − r² for N = nh:nl with N ≥ 2^126.

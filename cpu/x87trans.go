@@ -205,7 +205,7 @@ func sinCos(x *big.Float) (*big.Float, *big.Float) {
 		// keep that for rounding direction, PE and UE.
 		eps := uint(tPrec + 16)
 		if s.Cmp(r) == 0 {
-			d := new(big.Float).SetPrec(eps + 64).SetMantExp(r, -int(eps))
+			d := new(big.Float).SetPrec(eps+64).SetMantExp(r, -int(eps))
 			s = new(big.Float).SetPrec(eps+64).Sub(s.SetPrec(eps+64), d)
 		}
 		if c.Cmp(big.NewFloat(1)) == 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -322,6 +323,12 @@ func runForms(t *testing.T, forms []Form) map[string]*famCount {
 	feats := hostFeatures()
 	for fi := range forms {
 		fm := &forms[fi]
+		if sel := os.Getenv("FUJI_ORACLE_FORM"); sel != "" && !strings.Contains(fm.Name, sel) {
+			continue
+		}
+		if os.Getenv("FUJI_ORACLE_TRACE") != "" {
+			println("form", fm.Name)
+		}
 		fc := counts[fm.Family]
 		if fc == nil {
 			fc = &famCount{}
