@@ -29,7 +29,7 @@ func (c *CPU) bitcountBind(in *Inst) handler {
 
 // opPopcnt: ZF = (source == 0); OF SF AF CF PF cleared.
 func opPopcnt(c *CPU, in *Inst) {
-	sz := opSize(in)
+	sz := in.OpSize
 	v := c.rmRead(in, sz)
 	n := uint64(bits.OnesCount64(v))
 	c.regSet(in, in.Reg, sz, n)
@@ -43,7 +43,7 @@ func opPopcnt(c *CPU, in *Inst) {
 // opLzcnt: CF = (source == 0), ZF = (result == 0); OF SF AF PF
 // undefined (left as the oracle leaves them: cleared).
 func opLzcnt(c *CPU, in *Inst) {
-	sz := opSize(in)
+	sz := in.OpSize
 	v := c.rmRead(in, sz)
 	n := uint64(bits.LeadingZeros64(v) - (64 - 8*int(sz)))
 	if v == 0 {
@@ -55,7 +55,7 @@ func opLzcnt(c *CPU, in *Inst) {
 
 // opTzcnt: as LZCNT, counting trailing zeros.
 func opTzcnt(c *CPU, in *Inst) {
-	sz := opSize(in)
+	sz := in.OpSize
 	v := c.rmRead(in, sz)
 	n := uint64(bits.TrailingZeros64(v))
 	if v == 0 {

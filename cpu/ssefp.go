@@ -53,10 +53,10 @@ func (c *CPU) sseFinish(flags uint16) {
 
 // Lane unpacking with DAZ.
 
-func isDen32(v uint32) bool { return v&0x7f800000 == 0 && v&0x7fffff != 0 }
-func isDen64(v uint64) bool { return v&0x7ff0000000000000 == 0 && v&(1<<52-1) != 0 }
-func isNaN32(v uint32) bool { return v&0x7fffffff > 0x7f800000 }
-func isNaN64(v uint64) bool { return v&(1<<63-1) > 0x7ff0000000000000 }
+func isDen32(v uint32) bool  { return v&0x7f800000 == 0 && v&0x7fffff != 0 }
+func isDen64(v uint64) bool  { return v&0x7ff0000000000000 == 0 && v&(1<<52-1) != 0 }
+func isNaN32(v uint32) bool  { return v&0x7fffffff > 0x7f800000 }
+func isNaN64(v uint64) bool  { return v&(1<<63-1) > 0x7ff0000000000000 }
 func isSNaN32(v uint32) bool { return isNaN32(v) && v&0x400000 == 0 }
 func isSNaN64(v uint64) bool { return isNaN64(v) && v&(1<<51) == 0 }
 
