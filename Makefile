@@ -67,9 +67,12 @@ fuzz:
 bench: deps-bench build
 	$(GO) test ./cpu -run '^$$' -bench 'InterpLoop32' -benchtime 10x
 
-# Longer conformance runs: the whole suite, then ten minutes of each fuzz
-# target.
-conformance: deps-test test-go
+# Longer conformance runs: the host-CPU oracle with 100,000 random cases
+# per form (make test runs 1,000), the whole suite, then ten minutes of
+# each fuzz target.
+conformance: deps-test
+	FUJI_ORACLE_CASES=$${FUJI_ORACLE_CASES:-100000} $(GO) test -count=1 -timeout 0 -run 'X87|SSE|Integer' ./conformance/oracle/
+	$(MAKE) test-go
 	$(MAKE) fuzz FUZZTIME=10m
 
 clean:

@@ -95,6 +95,9 @@ func (c *CPU) handlerFor(in *Inst) handler {
 	case op >= 0xb8 && op <= 0xbf:
 		return opMovRegImm
 	case op >= 0xd8 && op <= 0xdf:
+		if c.model.fp.fpu { // the x87 when the model has one (x87.go)
+			return c.x87Bind(in)
+		}
 		return opFPU
 	case op >= Map0F|0x40 && op <= Map0F|0x4f:
 		return opCmov
@@ -168,6 +171,9 @@ func (c *CPU) handlerFor(in *Inst) handler {
 	case 0x9a:
 		return not64(m64, opFarCallAp)
 	case 0x9b:
+		if c.model.fp.fpu {
+			return opFwaitFPU // x87.go
+		}
 		return opFwait
 	case 0x9c:
 		return opPushf
@@ -356,9 +362,13 @@ func (c *CPU) handlerFor(in *Inst) handler {
 		return opMovzx
 	case Map0F | 0xbe, Map0F | 0xbf:
 		return opMovsx
-	case Map0F | 0xbc:
-		return opBsf
-	case Map0F | 0xbd:
+	case Map0F | 0xbc, Map0F | 0xbd:
+		if in.Prefixes&PfxRep != 0 { // F3: TZCNT/LZCNT by model (vec.go)
+			return c.extHandler(in)
+		}
+		if op == Map0F|0xbc {
+			return opBsf
+		}
 		return opBsr
 	case Map0F | 0xc0, Map0F | 0xc1:
 		return opXadd

@@ -86,6 +86,8 @@ type CPU struct {
 	// ResetRequest is set on a triple fault or a reset the guest asked for
 	// through the CPU (the machine decides what reset means).
 	ShutdownReason string
+
+	fpuHooks FPUHooks // FERR# for the legacy x87 error path (fpustate.go)
 }
 
 // New returns a CPU in the reset state.
@@ -147,6 +149,7 @@ func (c *CPU) Reset() {
 	c.MSR.APICBase = 0xfee00900
 	c.MSR.PAT = 0x0007040600070406
 	c.MSR.MTRRCap = 0x508
+	c.fpuPowerOn() // x87/SSE reset values (fpustate.go)
 	c.fault = pendingFault{}
 	c.intr, c.nmiPending = false, false
 	c.ShutdownReason = ""

@@ -21,6 +21,7 @@ type cpuModel struct {
 	rdtscp   bool
 	sysenter bool
 	longMode bool
+	fp       fpFeatures // the x87/SSE unit (fpustate.go); zero: no FPU
 }
 
 // CPUID.1:EDX feature bits.

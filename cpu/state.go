@@ -129,6 +129,8 @@ type State struct {
 	NMIBlocked bool
 
 	TSC uint64
+	// FPUState is the x87/MMX/SSE register file (fpustate.go).
+	FPUState
 	// TSCOffset is added to the retired-instruction count for RDTSC.
 	MSR MSRs
 }

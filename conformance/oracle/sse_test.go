@@ -1,0 +1,170 @@
+//go:build linux && amd64
+
+package oracle
+
+import (
+	"fmt"
+	"testing"
+
+	"fuji/cpu"
+)
+
+// vecForms enumerates the MMX/SSE forms Fuji implements: every 0F and
+// 0F 38 opcode with each mandatory prefix (none, 66, F3, F2) and a
+// register or memory operand, kept when Fuji does not reject it (#UD).
+func vecForms(t *testing.T, f *Fuji) []Form {
+	var forms []Form
+	prefixes := []struct {
+		name string
+		b    byte
+	}{{"", 0}, {"66", 0x66}, {"F3", 0xf3}, {"F2", 0xf2}}
+	type cand struct {
+		op   []byte
+		reg  int // fixed ModRM.reg or -1
+		imm  int
+		need string
+	}
+	var cands []cand
+	for o := 0x10; o < 0x100; o++ {
+		switch {
+		case o >= 0x18 && o <= 0x27, o >= 0x30 && o <= 0x4f, o >= 0x80 && o <= 0xc1, o >= 0xc7 && o <= 0xcf:
+			continue
+		case o == 0x38 || o == 0x3a || o == 0x77:
+			continue
+		}
+		imm := 0
+		if o == 0x70 || o == 0xc2 || o == 0xc4 || o == 0xc5 || o == 0xc6 || o >= 0x71 && o <= 0x73 {
+			imm = 1
+		}
+		if o >= 0x71 && o <= 0x73 {
+			for r := 0; r < 8; r++ {
+				cands = append(cands, cand{[]byte{0x0f, byte(o)}, r, imm, "sse2"})
+			}
+			continue
+		}
+		cands = append(cands, cand{[]byte{0x0f, byte(o)}, -1, imm, "sse2"})
+	}
+	cands = append(cands, cand{[]byte{0x0f, 0x38, 0x00}, -1, 0, "ssse3"})
+	c := f.CPU
+	for _, cd := range cands {
+		for _, p := range prefixes {
+			for _, mem := range []bool{false, true} {
+				// Probe Fuji with a sample encoding.
+				var sample []byte
+				if p.b != 0 {
+					sample = append(sample, p.b)
+				}
+				sample = append(sample, cd.op...)
+				reg := 1
+				if cd.reg >= 0 {
+					reg = cd.reg
+				}
+				if mem {
+					sample = append(sample, byte(reg<<3|0x06), 0, 0, 0, 0) // [rsi]... mod 00 rm 110
+					sample = sample[:len(sample)-4]
+				} else {
+					sample = append(sample, byte(0xc0|reg<<3|2))
+				}
+				for i := 0; i < cd.imm; i++ {
+					sample = append(sample, 0)
+				}
+				if fujiUD(f, sample) {
+					continue
+				}
+				cd, p, mem := cd, p, mem
+				name := fmt.Sprintf("%s % x", p.name, cd.op)
+				if cd.reg >= 0 {
+					name += fmt.Sprintf("/%d", cd.reg)
+				}
+				name += map[bool]string{true: " m", false: " r"}[mem]
+				mmx := p.b == 0 && isMMXOp(cd.op)
+				forms = append(forms, Form{
+					Name:   name,
+					Family: "sse",
+					Need:   cd.need,
+					Flags:  constFlags(arithFlags),
+					Gen: func(g *Gen, st *State) []byte {
+						var rex byte
+						var b []byte
+						if p.b != 0 {
+							b = append(b, p.b)
+						}
+						r := byte(g.R.Intn(16))
+						if mmx {
+							r &= 7
+						}
+						for r == 4 {
+							r = byte(g.R.Intn(8))
+						}
+						if cd.reg >= 0 {
+							r = byte(cd.reg)
+						}
+						var rp *byte
+						if !mmx {
+							rp = &rex
+						}
+						modrm := g.ModRM(st, r, mem, 16, rp)
+						if rex != 0 {
+							b = append(b, rex|0x40)
+						}
+						b = append(b, cd.op...)
+						b = append(b, modrm...)
+						for i := 0; i < cd.imm; i++ {
+							b = append(b, byte(g.R.Intn(256)))
+						}
+						if cd.op[1] == 0xc2 {
+							// Predicates 8-31 exist only with AVX (the
+							// oracle honours them in legacy encodings;
+							// the x86-64-v2 model ignores imm8[7:3]).
+							b[len(b)-1] &= 7
+						}
+						if mem {
+							for i := 0; i < 16; i += 8 {
+								v := g.VecLane()
+								for k := 0; k < 8; k++ {
+									st.Data[g.Mem+i+k] = byte(v >> (8 * k))
+								}
+							}
+						}
+						return b
+					},
+				})
+			}
+		}
+	}
+	_ = c
+	return forms
+}
+
+func isMMXOp(op []byte) bool {
+	if len(op) == 3 {
+		return true
+	}
+	o := op[1]
+	return o >= 0x60 && o <= 0x7f || o >= 0xc4 && o <= 0xc5 || o >= 0xd0
+}
+
+// fujiUD reports whether Fuji rejects the encoding with #UD.
+func fujiUD(f *Fuji, b []byte) bool {
+	var st State
+	st.FX[0], st.FX[1] = 0x7f, 0x03
+	st.FX[24], st.FX[25] = 0x80, 0x1f
+	if f.Run(&st, b) != nil {
+		return true // faults in Fuji: not a form it executes
+	}
+	c := f.CPU
+	c.RIP = InstAddr
+	return c.WouldUD()
+}
+
+var _ = cpu.ExcUD
+
+func TestSSE(t *testing.T) {
+	f, err := NewFuji()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := vecForms(t, f)
+	counts := runForms(t, forms)
+	logCounts(t, counts)
+}
