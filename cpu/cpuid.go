@@ -21,6 +21,14 @@ type cpuModel struct {
 	rdtscp   bool
 	sysenter bool
 	longMode bool
+	// syscallCompat: SYSCALL from compatibility mode (AMD); Intel #UD.
+	syscallCompat bool
+	page1G        bool // 1 GiB pages in 4-level paging (CPUID 80000001h:EDX.26)
+	// fpuSIMD says the x87/MMX/SSE work is wired in: only then does the
+	// model advertise fpuEDX/fpuECX (and allow CR4.OSFXSR/OSXMMEXCPT).
+	fpuSIMD bool
+	fpuEDX  uint32 // CPUID.1:EDX bits that need fpuSIMD
+	fpuECX  uint32 // CPUID.1:ECX bits that need fpuSIMD
 }
 
 // CPUID.1:EDX feature bits.
@@ -42,7 +50,26 @@ const (
 	featPAT   = 1 << 16
 	featPSE36 = 1 << 17
 
-	extNX = 1 << 20 // CPUID 80000001h:EDX
+	featMMX  = 1 << 23
+	featFXSR = 1 << 24
+	featSSE  = 1 << 25
+	featSSE2 = 1 << 26
+
+	// CPUID.1:ECX.
+	featSSE3   = 1 << 0
+	featSSSE3  = 1 << 9
+	featCX16   = 1 << 13
+	featSSE41  = 1 << 19
+	featSSE42  = 1 << 20
+	featPOPCNT = 1 << 23
+
+	// CPUID 80000001h:EDX and ECX.
+	extSYSCALL = 1 << 11
+	extNX      = 1 << 20
+	extPage1G  = 1 << 26
+	extRDTSCP  = 1 << 27
+	extLM      = 1 << 29
+	extLAHF    = 1 << 0 // ECX: LAHF/SAHF in 64-bit mode
 )
 
 // p6 is a Pentium II-class processor without the FPU (that comes later):
@@ -64,11 +91,45 @@ func modelP6() cpuModel {
 	}
 }
 
+// modelX8664v2 is a 64-bit processor at the x86-64-v2 level (a
+// Nehalem-class signature): long mode, NX, SYSCALL, LAHF/SAHF in 64-bit
+// mode, CMPXCHG16B, RDTSCP and 1 GiB pages. The x87/MMX/SSE bits the
+// level needs sit in fpuEDX/fpuECX and are advertised only once fpuSIMD
+// is set, when the floating-point work is wired in: flip fpuSIMD here.
+func modelX8664v2() cpuModel {
+	return cpuModel{
+		name:     "x86-64-v2",
+		vendor:   "GenuineIntel",
+		resetEDX: 0x106a5, // family 6, model 1Ah, stepping 5
+		maxLeaf:  2,
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
+			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
+		leaf1ECX: featCX16,
+		ext1EDX:  extSYSCALL | extNX | extPage1G | extRDTSCP | extLM,
+		ext1ECX:  extLAHF,
+		leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},
+		brand:    "Fuji Virtual CPU x86-64-v2",
+		eferMask: EFERSCE | EFERLME | EFERNXE,
+		lahf64:   true,
+		cx16:     true,
+		rdtscp:   true,
+		sysenter: true,
+		longMode: true,
+		page1G:   true,
+		fpuSIMD:  false, // set true when x87/MMX/SSE land (see the comment above)
+		fpuEDX:   featFPU | featMMX | featFXSR | featSSE | featSSE2,
+		fpuECX:   featSSE3 | featSSSE3 | featSSE41 | featSSE42 | featPOPCNT,
+	}
+}
+
 // lookupModel returns a fresh copy of the named model ("" is p6).
 func lookupModel(name string) (*cpuModel, error) {
 	switch name {
 	case "", "p6":
 		m := modelP6()
+		return &m, nil
+	case "x86-64-v2":
+		m := modelX8664v2()
 		return &m, nil
 	}
 	return nil, fmt.Errorf("cpu: unknown CPU model %q", name)
@@ -101,7 +162,12 @@ func (m *cpuModel) cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 	case 0:
 		return m.maxLeaf, le32(m.vendor, 0), le32(m.vendor, 8), le32(m.vendor, 4)
 	case 1:
-		return m.resetEDX, 0, m.leaf1ECX, m.leaf1EDX
+		edx, ecx := m.leaf1EDX, m.leaf1ECX
+		if m.fpuSIMD {
+			edx |= m.fpuEDX
+			ecx |= m.fpuECX
+		}
+		return m.resetEDX, 0, ecx, edx
 	case 2:
 		return m.leaf2[0], m.leaf2[1], m.leaf2[2], m.leaf2[3]
 	case 0x80000000:
