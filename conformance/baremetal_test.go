@@ -18,7 +18,9 @@ import (
 // per check on port 0xE9 ("ok - name" or "FAIL - name: detail") and exit
 // through port 0xF4 (QEMU isa-debug-exit: status = value<<1 | 1). A
 // program whose first line is "; expect: shutdown" must end in a triple
-// fault after its checks.
+// fault after its checks. A line "; model: NAME" in the program's header
+// comment selects the CPU model (cpu.Config.Model); the default is p6.
+// The long*.asm programs use the 64-bit model and long.inc.
 
 const (
 	loadAddr  = 0x7c00
@@ -51,7 +53,7 @@ func (p *testPorts) Out(port uint16, size int, val uint32) {
 
 // runProgram boots one flat binary and returns the console text, how the
 // run ended and the exit status.
-func runProgram(t *testing.T, bin []byte) (string, cpu.Exit, *testPorts) {
+func runProgram(t *testing.T, bin []byte, model string) (string, cpu.Exit, *testPorts) {
 	t.Helper()
 	bus, err := mem.New(ramSize)
 	if err != nil {
@@ -71,7 +73,7 @@ func runProgram(t *testing.T, bin []byte) (string, cpu.Exit, *testPorts) {
 	tp := &testPorts{}
 	ports.Register(portDebug, portDebug, tp)
 	ports.Register(portExit, portExit, tp)
-	c, err := cpu.New(bus, ports, cpu.Config{})
+	c, err := cpu.New(bus, ports, cpu.Config{Model: model})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +108,7 @@ func TestBareMetal(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantShutdown := strings.HasPrefix(string(src), "; expect: shutdown")
+			model := headerValue(string(src), "; model:")
 			bin := filepath.Join(t.TempDir(), name+".bin")
 			cmd := exec.Command(nasm, "-f", "bin", "-I", "baremetal/", "-o", bin, f)
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -115,7 +118,7 @@ func TestBareMetal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, exit, tp := runProgram(t, code)
+			out, exit, tp := runProgram(t, code, model)
 			pass, done := 0, false
 			sc := bufio.NewScanner(strings.NewReader(out))
 			for sc.Scan() {
@@ -145,4 +148,18 @@ func TestBareMetal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// headerValue returns the value of a "; key: value" line among the
+// leading comment lines of a program, or "".
+func headerValue(src, key string) string {
+	for _, line := range strings.Split(src, "\n") {
+		if !strings.HasPrefix(line, ";") {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, key); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

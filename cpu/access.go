@@ -74,7 +74,10 @@ func (c *CPU) linear(s uint8, off uint64, n int, write bool) uint64 {
 	}
 	la := l.base + off
 	if c.mode == Mode64 {
-		if uint64(int64(la<<16)>>16) != la {
+		// longmode: both ends must be canonical (an access that
+		// runs past 00007FFF_FFFFFFFF faults, as on Intel and Bochs).
+		end := la + uint64(n-1)
+		if uint64(int64(la<<16)>>16) != la || uint64(int64(end<<16)>>16) != end {
 			c.segFault(s)
 		}
 	} else {

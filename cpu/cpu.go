@@ -232,7 +232,11 @@ func (c *CPU) checkBus() {
 // length) and returns why it stopped.
 func (c *CPU) Run(budget int64) Exit {
 	start := c.icount
-	for int64(c.icount-start) < budget {
+	// delivered counts exceptions delivered against the budget, so that
+	// an exception storm that retires nothing (a handler whose fetch
+	// faults) still returns to the caller.
+	var delivered int64
+	for int64(c.icount-start)+delivered < budget {
 		if c.stopReq {
 			c.stopReq = false
 			return ExitStop
@@ -246,9 +250,10 @@ func (c *CPU) Run(budget int64) Exit {
 		if c.Halted {
 			return ExitHalt
 		}
-		c.runGuarded(budget - int64(c.icount-start))
+		c.runGuarded(budget - int64(c.icount-start) - delivered)
 		if c.fault.pending {
 			c.deliverPending()
+			delivered++
 		}
 	}
 	return ExitBudget

@@ -22,6 +22,14 @@ type cpuModel struct {
 	sysenter bool
 	longMode bool
 	fp       fpFeatures // the x87/SSE unit (fpustate.go); zero: no FPU
+	// syscallCompat: SYSCALL from compatibility mode (AMD); Intel #UD.
+	syscallCompat bool
+	page1G        bool // 1 GiB pages in 4-level paging (CPUID 80000001h:EDX.26)
+	// fpuSIMD says the x87/MMX/SSE work is wired in: only then does the
+	// model advertise fpuEDX/fpuECX (and allow CR4.OSFXSR/OSXMMEXCPT).
+	fpuSIMD bool
+	fpuEDX  uint32 // CPUID.1:EDX bits that need fpuSIMD
+	fpuECX  uint32 // CPUID.1:ECX bits that need fpuSIMD
 }
 
 // CPUID.1:EDX feature bits.
@@ -43,7 +51,26 @@ const (
 	featPAT   = 1 << 16
 	featPSE36 = 1 << 17
 
-	extNX = 1 << 20 // CPUID 80000001h:EDX
+	featMMX  = 1 << 23
+	featFXSR = 1 << 24
+	featSSE  = 1 << 25
+	featSSE2 = 1 << 26
+
+	// CPUID.1:ECX.
+	featSSE3   = 1 << 0
+	featSSSE3  = 1 << 9
+	featCX16   = 1 << 13
+	featSSE41  = 1 << 19
+	featSSE42  = 1 << 20
+	featPOPCNT = 1 << 23
+
+	// CPUID 80000001h:EDX and ECX.
+	extSYSCALL = 1 << 11
+	extNX      = 1 << 20
+	extPage1G  = 1 << 26
+	extRDTSCP  = 1 << 27
+	extLM      = 1 << 29
+	extLAHF    = 1 << 0 // ECX: LAHF/SAHF in 64-bit mode
 )
 
 // p6 is a Pentium II-class processor without the FPU (that comes later):
@@ -65,11 +92,67 @@ func modelP6() cpuModel {
 	}
 }
 
+// modelX8664v2 is a 64-bit processor at the x86-64-v2 level (a
+// Nehalem-class signature): long mode, NX, SYSCALL, LAHF/SAHF in 64-bit
+// mode, CMPXCHG16B, RDTSCP and 1 GiB pages. The x87/MMX/SSE bits the
+// level needs sit in fpuEDX/fpuECX and are advertised only once fpuSIMD
+// is set, when the floating-point work is wired in: flip fpuSIMD here.
+func modelX8664v2() cpuModel {
+	return cpuModel{
+		name:     "x86-64-v2",
+		vendor:   "GenuineIntel",
+		resetEDX: 0x106a5, // family 6, model 1Ah, stepping 5
+		maxLeaf:  2,
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
+			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
+		leaf1ECX: featCX16,
+		ext1EDX:  extSYSCALL | extNX | extPage1G | extRDTSCP | extLM,
+		ext1ECX:  extLAHF,
+		leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},
+		brand:    "Fuji Virtual CPU x86-64-v2",
+		eferMask: EFERSCE | EFERLME | EFERNXE,
+		lahf64:   true,
+		cx16:     true,
+		rdtscp:   true,
+		sysenter: true,
+		longMode: true,
+		page1G:   true,
+		fpuSIMD:  true,
+		fpuEDX:   featFPU | featMMX | featFXSR | featSSE | featSSE2,
+		// SSE3, SSSE3, SSE4.1 and SSE4.2 are advertised once each is
+		// complete; until then only POPCNT (done) is.
+		fpuECX: featPOPCNT,
+		// Without BMI1/ABM advertised, F3 0F BC/BD execute as BSF/BSR
+		// (the REP prefix is ignored), as on such processors.
+		fp: fpFeatures{fpu: true, mmx: true, fxsr: true, sse: true, sse2: true,
+			sse3: true, ssse3: true, sse42: true, popcnt: true},
+	}
+}
+
+// modelMax is x86-64-v2 with every instruction Fuji implements enabled
+// (like QEMU's -cpu max), TZCNT/LZCNT and XSAVE included, for the
+// differential tests against the host; CPUID still advertises only the
+// complete extensions.
+func modelMax() cpuModel {
+	m := modelX8664v2()
+	m.name = "max"
+	m.brand = "Fuji Virtual CPU max"
+	m.fp = fpFeaturesV2
+	m.ext1ECX |= 1 << 5 // ABM (LZCNT)
+	return m
+}
+
 // lookupModel returns a fresh copy of the named model ("" is p6).
 func lookupModel(name string) (*cpuModel, error) {
 	switch name {
 	case "", "p6":
 		m := modelP6()
+		return &m, nil
+	case "x86-64-v2":
+		m := modelX8664v2()
+		return &m, nil
+	case "max":
+		m := modelMax()
 		return &m, nil
 	}
 	return nil, fmt.Errorf("cpu: unknown CPU model %q", name)
@@ -102,7 +185,12 @@ func (m *cpuModel) cpuid(leaf, sub uint32) (a, b, c, d uint32) {
 	case 0:
 		return m.maxLeaf, le32(m.vendor, 0), le32(m.vendor, 8), le32(m.vendor, 4)
 	case 1:
-		return m.resetEDX, 0, m.leaf1ECX, m.leaf1EDX
+		edx, ecx := m.leaf1EDX, m.leaf1ECX
+		if m.fpuSIMD {
+			edx |= m.fpuEDX
+			ecx |= m.fpuECX
+		}
+		return m.resetEDX, 0, ecx, edx
 	case 2:
 		return m.leaf2[0], m.leaf2[1], m.leaf2[2], m.leaf2[3]
 	case 0x80000000:

@@ -134,7 +134,11 @@ func (c *CPU) setCR3(v uint64) {
 
 // cr4Allowed returns the CR4 bits the model implements.
 func (c *CPU) cr4Allowed() uint64 {
-	return CR4TSD | CR4DE | CR4PSE | CR4PAE | CR4PGE | CR4PCE
+	v := uint64(CR4TSD | CR4DE | CR4PSE | CR4PAE | CR4PGE | CR4PCE)
+	if c.model.fpuSIMD {
+		v |= CR4OSFXSR | CR4OSXMMEXCPT
+	}
+	return v
 }
 
 func (c *CPU) setCR4(v uint64) {

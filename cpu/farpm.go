@@ -31,12 +31,21 @@ func (c *CPU) checkTarget(d descriptor, off uint64) {
 	}
 }
 
+// checkLD rejects a code segment with both L and D set in IA-32e mode
+// (#GP(selector)): that combination is reserved.
+func (c *CPU) checkLD(sel uint16, d descriptor) {
+	if c.EFER&EFERLMA != 0 && d.long() && d.big() {
+		c.raise(ExcGP, uint32(sel&^3))
+	}
+}
+
 // checkDirectCode applies the privilege rules of a JMP or CALL straight to
 // a code segment.
 func (c *CPU) checkDirectCode(sel uint16, d descriptor) {
 	if !d.isCode() {
 		c.raise(ExcGP, uint32(sel&^3))
 	}
+	c.checkLD(sel, d)
 	if d.isConforming() {
 		if d.dpl() > c.CPL {
 			c.raise(ExcGP, uint32(sel&^3))
@@ -70,6 +79,7 @@ func (c *CPU) gateTarget(g descriptor) (uint16, descriptor, uint64) {
 	if !td.isCode() || td.dpl() > c.CPL {
 		c.raise(ExcGP, uint32(tsel&^3))
 	}
+	c.checkLD(tsel, td)
 	if !td.present() {
 		c.raise(ExcNP, uint32(tsel&^3))
 	}
@@ -258,11 +268,20 @@ func (c *CPU) farCallPM(sel uint16, off uint64, sz uint8) {
 		return
 	}
 	w := c.curStack(0)
+	if long {
+		// longmode: the gate's target is 64-bit code, so the return
+		// address goes to the full RSP even from compatibility mode.
+		w.mask, w.sp, w.long = ^uint64(0), c.R[RSP], true
+	}
 	c.swPush(&w, n, uint64(c.Seg[CS].Sel))
 	c.swPush(&w, n, c.RIP)
 	c.checkTarget(td, eip)
 	c.setAccessed(&td, ta)
-	c.setSP(w.sp)
+	if long {
+		c.R[RSP] = w.sp
+	} else {
+		c.setSP(w.sp)
+	}
 	c.loadCSDesc(td, tsel, c.CPL)
 	c.RIP = eip
 }
@@ -280,6 +299,7 @@ func (c *CPU) checkReturnCS(cs uint16) (descriptor, uint64) {
 	if !d.isCode() {
 		c.raise(ExcGP, uint32(cs&^3))
 	}
+	c.checkLD(cs, d)
 	if d.isConforming() {
 		if d.dpl() > rpl {
 			c.raise(ExcGP, uint32(cs&^3))
@@ -367,7 +387,8 @@ func (c *CPU) iretPM(sz uint8) {
 	d, a := c.checkReturnCS(cs)
 	rpl := uint8(cs & 3)
 	oldCPL := c.CPL
-	if rpl == c.CPL && c.mode != Mode64 {
+	from64 := c.mode == Mode64
+	if rpl == c.CPL && !from64 {
 		c.checkTarget(d, ip)
 		c.setAccessed(&d, a)
 		c.loadCSDesc(d, cs, rpl)
@@ -386,7 +407,9 @@ func (c *CPU) iretPM(sz uint8) {
 	c.setSeg(SS, newSS)
 	c.loadCSDesc(d, cs, rpl)
 	c.RIP = ip
-	if c.mode == Mode64 {
+	if from64 {
+		// longmode: IRET in 64-bit mode loads the popped RSP whole
+		// (zero-extended for IRETD), whatever mode it returns to.
 		c.R[RSP] = esp
 	} else {
 		c.setSP(esp)

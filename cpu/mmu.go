@@ -243,7 +243,9 @@ func (c *CPU) walkPAE(la uint64, kind int, user bool) (uint64, bool, bool, bool)
 		if e&pteP == 0 {
 			c.pageFault(la|c.canonHigh(la), c.pfCode(kind, user, false))
 		}
-		if rsvd(e, 3) {
+		// longmode: a 1 GiB page needs the model's support (PS is
+		// reserved otherwise) and has bits 13-29 reserved.
+		if rsvd(e, 3) || e&ptePS != 0 && (!c.model.page1G || e&0x3fffe000 != 0) {
 			c.pageFault(la|c.canonHigh(la), c.pfCode(kind, user, true)|pfRSVD)
 		}
 		entries[n], addrs[n] = e, pdpteAddr
@@ -273,7 +275,8 @@ func (c *CPU) walkPAE(la uint64, kind int, user bool) (uint64, bool, bool, bool)
 		if e&pteP == 0 {
 			c.pageFault(full, c.pfCode(kind, user, false))
 		}
-		if rsvd(e, level) {
+		// A 2 MiB page has bits 13-20 reserved.
+		if rsvd(e, level) || level == 2 && e&ptePS != 0 && e&0x1fe000 != 0 {
 			c.pageFault(full, c.pfCode(kind, user, true)|pfRSVD)
 		}
 		entries[n], addrs[n] = e, ea

@@ -7,6 +7,8 @@ package cpu
 // MSR numbers.
 const (
 	msrTSC          = 0x10
+	msrPlatformID   = 0x17
+	msrUcodeRev     = 0x8b // IA32_BIOS_SIGN_ID: Linux reads it with a plain RDMSR on Intel
 	msrAPICBase     = 0x1b
 	msrMTRRCap      = 0xfe
 	msrSysenterCS   = 0x174
@@ -60,6 +62,10 @@ func (c *CPU) rdmsr(n uint32) (uint64, bool) {
 	switch {
 	case n == msrTSC:
 		return c.tsc(), true
+	case n == msrPlatformID && long:
+		return 0, true
+	case n == msrUcodeRev && long:
+		return 0, true // no microcode update loaded
 	case n == msrAPICBase:
 		return m.APICBase, true
 	case n == msrMTRRCap:
@@ -112,6 +118,9 @@ func (c *CPU) wrmsr(n uint32, v uint64) bool {
 	switch {
 	case n == msrTSC:
 		c.TSC = v - c.icount
+	case n == msrUcodeRev && long:
+		// Writing 0 before CPUID is how software asks for the
+		// revision; nothing to latch.
 	case n == msrAPICBase:
 		// BSP (bit 8) is read-only; bits 0-7, 9-10 and those above
 		// the physical address width are reserved.

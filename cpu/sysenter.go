@@ -2,8 +2,7 @@ package cpu
 
 // SYSENTER and SYSEXIT (SDM Vol. 2B): fast transitions to ring 0 and back
 // to ring 3 through flat segments derived from IA32_SYSENTER_CS.
-// SYSCALL/SYSRET belong to the long-mode work: #UD until then (the model
-// does not advertise them and EFER.SCE cannot be set).
+// SYSCALL/SYSRET are in syscall.go.
 
 // flatSeg builds the segment caches SYSENTER/SYSEXIT load (the
 // descriptors in the GDT are not read).
@@ -55,6 +54,11 @@ func opSysexit(c *CPU, in *Inst) {
 		c.raise(ExcGP, 0)
 	}
 	long := in.Rex&RexW != 0
+	if long && (!canonical(c.R[RCX]) || !canonical(c.R[RDX])) {
+		c.raise(ExcGP, 0)
+	}
+	c.materialize()
+	c.flags &^= FlagRF
 	if long {
 		c.setSeg(SS, flatSeg(cs+40|3, 3, false, false))
 		c.CPL = 3
@@ -68,6 +72,3 @@ func opSysexit(c *CPU, in *Inst) {
 	}
 	c.recompute()
 }
-
-func opSyscall(c *CPU, in *Inst) { c.raise(ExcUD, 0) }
-func opSysret(c *CPU, in *Inst)  { c.raise(ExcUD, 0) }

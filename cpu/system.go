@@ -89,6 +89,9 @@ func (c *CPU) lldt(sel uint16) {
 	}
 	s := d.segment(sel)
 	s.Base |= (upper & 0xffffffff) << 32
+	if !canonical(s.Base) {
+		c.raise(ExcGP, uint32(sel&^3)) // longmode: 64-bit LDT base
+	}
 	c.LDTR = s
 }
 
@@ -108,10 +111,14 @@ func (c *CPU) ltr(sel uint16) {
 	if !d.present() {
 		c.raise(ExcNP, uint32(sel&^3))
 	}
-	d.hi |= descTypeBusy << 8
-	c.sysWrite(a+4, 4, uint64(d.hi))
 	s := d.segment(sel)
 	s.Base |= (upper & 0xffffffff) << 32
+	if !canonical(s.Base) {
+		c.raise(ExcGP, uint32(sel&^3)) // longmode: 64-bit TSS base
+	}
+	d.hi |= descTypeBusy << 8
+	c.sysWrite(a+4, 4, uint64(d.hi))
+	s.Attr |= descTypeBusy
 	c.TR = s
 }
 
@@ -148,9 +155,10 @@ func opGrp7(c *CPU, in *Inst) {
 			c.lmsw(uint16(c.regGet(in, in.RM, 2)))
 		case in.ModRM == 0xf8 && c.mode == Mode64: // SWAPGS
 			c.needCPL0()
-			c.MSR.GSBase, c.MSR.KernelGSBase = c.MSR.KernelGSBase, c.MSR.GSBase
+			// longmode: the live GS base is the segment cache (the
+			// GS_BASE MSR reads it), not MSR.GSBase.
 			s := c.Seg[GS]
-			s.Base = c.MSR.GSBase
+			s.Base, c.MSR.KernelGSBase = c.MSR.KernelGSBase, s.Base
 			c.setSeg(GS, s)
 		case in.ModRM == 0xf9 && c.model.rdtscp: // RDTSCP
 			c.rdtsc()

@@ -27,13 +27,13 @@ type Fuji struct {
 	CPU *cpu.CPU
 }
 
-// NewFuji builds the CPU of the x86-64-v2 model.
+// NewFuji builds the CPU of the "max" model (every instruction Fuji implements).
 func NewFuji() (*Fuji, error) {
 	bus, err := mem.New(GuestRAM)
 	if err != nil {
 		return nil, err
 	}
-	c, err := cpu.New(bus, mem.NewPortBus(), cpu.Config{Model: "x86-64-v2"})
+	c, err := cpu.New(bus, mem.NewPortBus(), cpu.Config{Model: "max"})
 	if err != nil {
 		return nil, err
 	}
