@@ -26,6 +26,14 @@ func FuzzExec(f *testing.F) {
 		{0x66, 0x0f, 0x38, 0xf1, 0xc0}, // crc32 / movbe-like
 		{0xf0, 0x01, 0x00},             // lock add [eax], eax
 		{0x9a, 1, 2, 3, 4, 5, 6},       // call far
+		// longmode: 64-bit system instructions.
+		{0x0f, 0x05},             // syscall
+		{0x48, 0x0f, 0x07},       // sysretq
+		{0x0f, 0x01, 0xf8},       // swapgs
+		{0x48, 0xcf},             // iretq
+		{0x48, 0x0f, 0xc7, 0x08}, // cmpxchg16b [rax]
+		{0x44, 0x0f, 0x22, 0xc0}, // mov cr8, rax
+		{0x48, 0xff, 0x18},       // call far m16:64
 	}
 	for _, s := range seeds {
 		for mode := byte(0); mode < 3; mode++ {
@@ -36,7 +44,9 @@ func FuzzExec(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c, err := New(bus, mem.NewPortBus(), Config{})
+	// longmode: the 64-bit model, so that 64-bit mode runs with the
+	// features a 64-bit processor has (SYSCALL, CMPXCHG16B, ...).
+	c, err := New(bus, mem.NewPortBus(), Config{Model: "x86-64-v2"})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -103,7 +113,7 @@ func fuzzSetup(c *CPU, bus *mem.Bus, mode byte) {
 		le.PutUint64(ram[0x6000:], 0|0x83)   // 2 MiB page at 0
 		c.GDTR = TableReg{Base: 0x1000, Limit: 0x17}
 		c.IDTR = TableReg{Base: 0x3000, Limit: 0xfff}
-		c.SetControl(CR0PE|CR0ET|CR0PG, 0x4000, CR4PAE, EFERLME|EFERLMA)
+		c.SetControl(CR0PE|CR0ET|CR0PG, 0x4000, CR4PAE, EFERLME|EFERLMA|EFERSCE)
 		c.SetSegment(CS, Segment{Sel: 8, Limit: 0xffffffff, Attr: AttrP | AttrS | AttrCode | AttrRW | AttrAccessed | AttrL | AttrG})
 		for _, s := range []int{SS, DS, ES, FS, GS} {
 			c.SetSegment(s, Segment{Sel: 16, Limit: 0xffffffff, Attr: AttrP | AttrS | AttrRW | AttrAccessed | AttrDB | AttrG})

@@ -31,6 +31,10 @@ func opShift(c *CPU, in *Inst) {
 		if in.Mod != 3 {
 			la := c.linear(in.Seg, c.ea(in), int(sz), true)
 			c.probeRead(la)
+		} else if sz == 4 {
+			// longmode: the 32-bit register is still written, which
+			// zero-extends it in 64-bit mode (Intel; Bochs).
+			c.R[in.RM] &= 0xffffffff
 		}
 		return
 	}
@@ -165,6 +169,8 @@ func opShxd(c *CPU, in *Inst) {
 	if n == 0 {
 		if in.Mod != 3 {
 			c.probeRead(c.linear(in.Seg, c.ea(in), int(sz), true))
+		} else if sz == 4 {
+			c.R[in.RM] &= 0xffffffff // longmode: as opShift
 		}
 		return
 	}

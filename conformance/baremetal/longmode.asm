@@ -126,6 +126,14 @@ rip_here:
     mov cl, 33
     shl eax, cl
     CHECK "SHL r32 count masked to 5 bits", rax, 10
+    mov rax, -1
+    xor ecx, ecx
+    shl eax, cl
+    mov ebx, 0xffffffff
+    CHECK "SHL r32 by 0 zero-extends", rax, rbx
+    mov rax, -1
+    shrd eax, edx, cl
+    CHECK "SHRD r32 by 0 zero-extends", rax, rbx
     mov rax, 0x8000000000000000
     sar rax, 60
     CHECK "SAR r64", rax, -8
