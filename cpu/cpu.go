@@ -79,6 +79,9 @@ type CPU struct {
 	blocks      blockCache
 	debugHit    bool // a data breakpoint matched in this instruction
 
+	lapic     LocalAPIC
+	tscSource func() uint64
+
 	// Hooks, when set, observe execution (traces, debuggers). Setting
 	// Hooks.Instr makes the CPU run one instruction at a time.
 	Hooks *Hooks

@@ -34,22 +34,25 @@ type cpuModel struct {
 
 // CPUID.1:EDX feature bits.
 const (
-	featFPU   = 1 << 0
-	featVME   = 1 << 1
-	featDE    = 1 << 2
-	featPSE   = 1 << 3
-	featTSC   = 1 << 4
-	featMSR   = 1 << 5
-	featPAE   = 1 << 6
-	featMCE   = 1 << 7
-	featCX8   = 1 << 8
-	featAPIC  = 1 << 9
-	featSEP   = 1 << 11
-	featMTRR  = 1 << 12
-	featPGE   = 1 << 13
-	featCMOV  = 1 << 15
-	featPAT   = 1 << 16
-	featPSE36 = 1 << 17
+	featFPU  = 1 << 0
+	featVME  = 1 << 1
+	featDE   = 1 << 2
+	featPSE  = 1 << 3
+	featTSC  = 1 << 4
+	featMSR  = 1 << 5
+	featPAE  = 1 << 6
+	featMCE  = 1 << 7
+	featCX8  = 1 << 8
+	featAPIC = 1 << 9
+	// featTSCDeadline is CPUID.1:ECX bit 24 (the LAPIC timer's TSC-deadline
+	// mode).
+	featTSCDeadline = 1 << 24
+	featSEP         = 1 << 11
+	featMTRR        = 1 << 12
+	featPGE         = 1 << 13
+	featCMOV        = 1 << 15
+	featPAT         = 1 << 16
+	featPSE36       = 1 << 17
 
 	featMMX  = 1 << 23
 	featFXSR = 1 << 24
@@ -103,9 +106,9 @@ func modelX8664v2() cpuModel {
 		vendor:   "GenuineIntel",
 		resetEDX: 0x106a5, // family 6, model 1Ah, stepping 5
 		maxLeaf:  2,
-		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featSEP |
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featAPIC | featSEP |
 			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
-		leaf1ECX: featCX16,
+		leaf1ECX: featCX16 | featTSCDeadline,
 		ext1EDX:  extSYSCALL | extNX | extPage1G | extRDTSCP | extLM,
 		ext1ECX:  extLAHF,
 		leaf2:    [4]uint32{0x03020101, 0, 0, 0x0c040841},

@@ -33,8 +33,46 @@ const (
 	msrTSCAux       = 0xc0000103
 )
 
-// tsc is the current time-stamp counter.
-func (c *CPU) tsc() uint64 { return c.icount + c.TSC }
+// tsc is the current time-stamp counter: the machine's clock when one is
+// attached (SetTSCSource: a 1 GHz TSC that keeps counting while the CPU
+// is halted, as an invariant TSC does), else the instructions retired;
+// plus the offset guest writes to IA32_TSC set.
+func (c *CPU) tsc() uint64 {
+	if c.tscSource != nil {
+		return c.tscSource() + c.TSC
+	}
+	return c.icount + c.TSC
+}
+
+// rawTSC is the counter before the guest's offset.
+func (c *CPU) rawTSC() uint64 {
+	if c.tscSource != nil {
+		return c.tscSource()
+	}
+	return c.icount
+}
+
+// LocalAPIC is what the CPU needs of its local APIC for the MSRs that
+// belong to it (IA32_APIC_BASE, IA32_TSC_DEADLINE, the x2APIC range).
+type LocalAPIC interface {
+	SetAPICBase(v uint64) bool
+	TSCDeadline() uint64
+	SetTSCDeadline(deadline, tscNow uint64)
+	ReadMSR(n uint32) (uint64, bool)
+	WriteMSR(n uint32, v uint64) bool
+}
+
+// SetLocalAPIC attaches the local APIC (nil: none).
+func (c *CPU) SetLocalAPIC(a LocalAPIC) { c.lapic = a }
+
+// SetTSCSource makes the TSC follow f (ticks since power-on).
+func (c *CPU) SetTSCSource(f func() uint64) { c.tscSource = f }
+
+const (
+	msrTSCDeadline = 0x6e0
+	msrX2APICFirst = 0x800
+	msrX2APICLast  = 0x8ff
+)
 
 // mtrrFixIndex maps a fixed-range MTRR number to its MTRRFix slot.
 func mtrrFixIndex(n uint32) (int, bool) {
@@ -62,6 +100,10 @@ func (c *CPU) rdmsr(n uint32) (uint64, bool) {
 	switch {
 	case n == msrTSC:
 		return c.tsc(), true
+	case n == msrTSCDeadline && c.lapic != nil && c.model.leaf1ECX&featTSCDeadline != 0:
+		return c.lapic.TSCDeadline(), true
+	case n >= msrX2APICFirst && n <= msrX2APICLast && c.lapic != nil:
+		return c.lapic.ReadMSR(n)
 	case n == msrPlatformID && long:
 		return 0, true
 	case n == msrUcodeRev && long:
@@ -117,7 +159,11 @@ func (c *CPU) wrmsr(n uint32, v uint64) bool {
 	canon := uint64(int64(v<<16)>>16) == v
 	switch {
 	case n == msrTSC:
-		c.TSC = v - c.icount
+		c.TSC = v - c.rawTSC()
+	case n == msrTSCDeadline && c.lapic != nil && c.model.leaf1ECX&featTSCDeadline != 0:
+		c.lapic.SetTSCDeadline(v, c.tsc())
+	case n >= msrX2APICFirst && n <= msrX2APICLast && c.lapic != nil:
+		return c.lapic.WriteMSR(n, v)
 	case n == msrUcodeRev && long:
 		// Writing 0 before CPUID is how software asks for the
 		// revision; nothing to latch.
@@ -127,7 +173,11 @@ func (c *CPU) wrmsr(n uint32, v uint64) bool {
 		if v&(0x6ff|^uint64(physAddrMask)) != 0 {
 			return false
 		}
-		m.APICBase = v&^0x100 | m.APICBase&0x100
+		v = v&^0x100 | m.APICBase&0x100
+		if c.lapic != nil && !c.lapic.SetAPICBase(v) {
+			return false
+		}
+		m.APICBase = v
 	case n == msrSysenterCS && c.model.sysenter:
 		m.SysenterCS = v & 0xffffffff
 	case n == msrSysenterESP && c.model.sysenter:

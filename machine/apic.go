@@ -53,6 +53,7 @@ func (m *Machine) buildAPIC() (*irqShare, error) {
 		return nil, err
 	}
 	m.LAPIC.SetProcessor(m.CPU)
+	m.CPU.SetLocalAPIC(m.LAPIC)
 	m.LAPIC.SetExtINT(m.PIC)
 	m.LAPIC.SetDeadlineChanged(m.CPU.RequestStop)
 	m.PIC.SetOutput(m.LAPIC.LINT0())

@@ -41,6 +41,9 @@ type Config struct {
 	ForceAPIC bool
 }
 
+// DefaultCPUModel is the CPU model of a machine whose Config names none.
+const DefaultCPUModel = "x86-64-v2"
+
 // Guest-visible limits.
 const (
 	MinRAM = 1 << 20
@@ -165,12 +168,21 @@ func New(cfg Config) (*Machine, error) {
 	m.Bus = bus
 	m.Ports = mem.NewPortBus()
 	m.Clock = newClock(cfg.RealTime)
-	c, err := cpu.New(bus, m.Ports, cpu.Config{Model: cfg.CPUModel})
+	model := cfg.CPUModel
+	if model == "" {
+		// A 64-bit processor by default, as QEMU's default CPU is.
+		model = DefaultCPUModel
+	}
+	c, err := cpu.New(bus, m.Ports, cpu.Config{Model: model})
 	if err != nil {
 		return nil, err
 	}
 	m.CPU = c
 	m.Clock.cpu = c
+	// The TSC runs at 1 GHz on the virtual clock, halted time included
+	// (an invariant TSC), so RDTSC, the PIT, the PM timer and the APIC
+	// timer agree.
+	c.SetTSCSource(func() uint64 { return uint64(m.Clock.Now()) * (1 / NsPerInstr) })
 	if err := m.build(); err != nil {
 		return nil, err
 	}

@@ -234,8 +234,12 @@ func TestMultibootInfo(t *testing.T) {
 				"000000000009fc00 0000000000000400 2",
 				"00000000000f0000 0000000000010000 2",
 				fmt.Sprintf("0000000000100000 %016x 1", c.ram-1<<20),
-				"00000000fffc0000 0000000000040000 2", // the BIOS ROM below 4 GiB, as on QEMU
 			}
+			if out.m.LAPIC != nil {
+				// The default model has a local APIC and an I/O APIC.
+				wantMap = append(wantMap, "00000000fec00000 0000000000001000 2", "00000000fee00000 0000000000001000 2")
+			}
+			wantMap = append(wantMap, "00000000fffc0000 0000000000040000 2") // the BIOS ROM below 4 GiB, as on QEMU
 			if strings.Join(mmap, "\n") != strings.Join(wantMap, "\n") {
 				t.Errorf("memory map:\n%s\nwant:\n%s", strings.Join(mmap, "\n"), strings.Join(wantMap, "\n"))
 			}

@@ -128,7 +128,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "exit instead of rebooting on a guest reset or triple fault")
 	fs.BoolVar(&f.dumpScreen, "dump-screen", false, "print the VGA text screen on exit")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this much wall-clock time (exit status 124)")
-	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model (default: p6)")
+	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model: x86-64-v2 (default), p6 (32-bit, no FPU), max (every instruction Fuji implements)")
 	fs.StringVar(&f.trace, "trace", "", "write an instruction trace to FILE (slow: one instruction at a time)")
 	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
 	if err := fs.Parse(args); err != nil {
