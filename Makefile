@@ -8,7 +8,7 @@ BIN     := build/fuji
 FUZZTIME ?= 20s
 
 # Debian packages each target needs.
-RUN_DEBS   := seabios
+RUN_DEBS   := seabios cpio
 # nasm and binutils build the bare-metal test programs; xvfb runs the
 # window test; the X11/GL headers let that test build the ebiten window.
 TEST_DEBS  := seabios nasm binutils cpio xvfb xauth libgl1-mesa-dri \
@@ -17,7 +17,10 @@ BENCH_DEBS := seabios nasm qemu-system-x86
 # A window build needs a display and the X11/GL headers.
 WINDOW_TAGS := $(if $(DISPLAY),-tags window,)
 
-.PHONY: all build run test test-go fuzz vet bench conformance deps-run deps-test deps-bench clean
+.PHONY: all build run run-seabios test test-go fuzz vet bench conformance deps-run deps-test deps-bench guest clean
+
+GUEST := build/guest
+GUEST_FILES := $(GUEST)/vmlinuz-amd64 $(GUEST)/initramfs-amd64-test.cpio.gz $(GUEST)/initramfs-amd64-shell.cpio.gz
 
 all: build
 
@@ -42,10 +45,26 @@ deps-test:
 deps-bench:
 	$(call need_debs,$(BENCH_DEBS))
 
-# Boot the best guest Fuji runs today: Debian's SeaBIOS on an empty PC,
-# with its console on this terminal (Ctrl-A x quits).
-run: deps-run build
-	@echo "fuji: booting SeaBIOS (no disk yet: it reports 'No bootable device'). Ctrl-A x quits."
+# Debian 12's stock kernel and busybox, fetched with apt-get download, and
+# the initramfs images built by the project's script.
+guest: $(GUEST_FILES)
+
+$(GUEST)/vmlinuz-amd64:
+	scripts/fetch-guest.sh $(GUEST) amd64
+
+$(GUEST)/initramfs-amd64-%.cpio.gz: $(GUEST)/vmlinuz-amd64 scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $(GUEST)/busybox-amd64 $@ $*
+
+# Boot Debian's Linux to a busybox shell on this terminal. `poweroff` in the
+# guest ends Fuji with status 0; Ctrl-A x quits at any time.
+run: deps-run build guest
+	@echo "fuji: booting Debian's Linux $$(cat $(GUEST)/kernel-version-amd64) (about a minute with the interpreter). Ctrl-A x quits."
+	$(BIN) run -m 512 -clock realtime -serial stdio -display none \
+		-kernel $(GUEST)/vmlinuz-amd64 -initrd $(GUEST)/initramfs-amd64-shell.cpio.gz \
+		-append "console=ttyS0 quiet"
+
+# SeaBIOS on an empty PC (it reports 'No bootable device').
+run-seabios: deps-run build
 	$(BIN) run -m 128 -serial stdio -display none
 
 vet:
@@ -54,10 +73,10 @@ vet:
 
 # Every test, then short fuzz runs of the decoder and the executor. The
 # last lines are go test's summary of the whole suite.
-test: deps-test vet fuzz test-go
+test: deps-test guest vet fuzz test-go
 
 test-go:
-	xvfb-run -a $(GO) test -count=1 ./...
+	xvfb-run -a $(GO) test -count=1 -timeout 40m ./...
 
 fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)

@@ -99,3 +99,8 @@ func (c *CPU) probeTranslate(la uint64, kind int) (phys uint64, ok bool) {
 // controller drives), for run loops deciding whether a halted CPU can
 // wake.
 func (c *CPU) INTR() bool { return c.intr }
+
+// SetIOHook installs a function called for each port access an IN, OUT,
+// INS or OUTS instruction makes (the machine charges the bus time of an
+// I/O cycle to its virtual clock).
+func (c *CPU) SetIOHook(f func()) { c.ioHook = f }

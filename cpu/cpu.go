@@ -81,6 +81,7 @@ type CPU struct {
 
 	lapic     LocalAPIC
 	tscSource func() uint64
+	ioHook    func()
 
 	// Hooks, when set, observe execution (traces, debuggers). Setting
 	// Hooks.Instr makes the CPU run one instruction at a time.

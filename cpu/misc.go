@@ -88,6 +88,9 @@ func ioPort(c *CPU, in *Inst) uint16 {
 func opIn(c *CPU, in *Inst) {
 	port, n := ioPort(c, in), ioSize(in)
 	c.checkIO(port, n)
+	if c.ioHook != nil {
+		c.ioHook()
+	}
 	c.regSetN(RAX, uint8(n), uint64(c.ports.In(port, n)))
 	c.stop = true
 }
@@ -96,6 +99,9 @@ func opIn(c *CPU, in *Inst) {
 func opOut(c *CPU, in *Inst) {
 	port, n := ioPort(c, in), ioSize(in)
 	c.checkIO(port, n)
+	if c.ioHook != nil {
+		c.ioHook()
+	}
 	c.ports.Out(port, n, uint32(c.R[RAX]))
 	c.stop = true
 }

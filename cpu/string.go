@@ -111,6 +111,9 @@ func insIter(c *CPU, in *Inst) {
 	la := c.linear(ES, c.R[RDI]&addrMask(in), int(sz), true)
 	c.probeWrite(la)
 	c.probeWrite(la + uint64(sz) - 1)
+	if c.ioHook != nil {
+		c.ioHook()
+	}
 	v := c.ports.In(port, int(sz))
 	c.linWrite(la, int(sz), uint64(v))
 	advance(c, in, RDI, c.strDelta(sz))
@@ -125,6 +128,9 @@ func opIns(c *CPU, in *Inst) {
 func outsIter(c *CPU, in *Inst) {
 	sz := opSize(in)
 	v := c.read(in.Seg, c.R[RSI]&addrMask(in), int(sz))
+	if c.ioHook != nil {
+		c.ioHook()
+	}
 	c.ports.Out(uint16(c.R[RDX]), int(sz), uint32(v))
 	advance(c, in, RSI, c.strDelta(sz))
 }

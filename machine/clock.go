@@ -34,6 +34,19 @@ func (c *Clock) Now() int64 {
 	return int64(c.cpu.Instructions())*NsPerInstr + c.skipped
 }
 
+// IOCycleNs is the virtual time a port access takes in deterministic mode:
+// an ISA/LPC I/O cycle lasts about a microsecond on a PC, and guests time
+// hardware with that in mind (Linux's fast PIT calibration reads the PIT
+// just after loading it, counting on the load's 838 ns having passed).
+const IOCycleNs = 1000
+
+// ioCycle charges one port access to a deterministic clock.
+func (c *Clock) ioCycle() {
+	if !c.realTime {
+		c.skipped += IOCycleNs
+	}
+}
+
 // RealTime reports the clock's mode.
 func (c *Clock) RealTime() bool { return c.realTime }
 

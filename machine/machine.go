@@ -183,6 +183,7 @@ func New(cfg Config) (*Machine, error) {
 	// (an invariant TSC), so RDTSC, the PIT, the PM timer and the APIC
 	// timer agree.
 	c.SetTSCSource(func() uint64 { return uint64(m.Clock.Now()) * (1 / NsPerInstr) })
+	c.SetIOHook(m.Clock.ioCycle)
 	if err := m.build(); err != nil {
 		return nil, err
 	}
@@ -426,7 +427,36 @@ func (m *Machine) setupDirectBoot() {
 	m.ISA.ConfigWrite(0x60, 4, 0x0b0b0a0a)
 	m.Ports.Out(0x4d0, 1, 0x00)
 	m.Ports.Out(0x4d1, 1, 1<<(9-8)|1<<(10-8)|1<<(11-8))
+	m.setupMTRRs()
+	m.installSMBIOS()
 	m.buildACPI(m.hasAPIC())
+}
+
+// setupMTRRs programs the memory type ranges as SeaBIOS does: write-back
+// by default, the VGA window uncacheable, the option-ROM/BIOS area
+// write-protect, and the PCI hole below 4 GiB uncacheable.
+func (m *Machine) setupMTRRs() {
+	r := &m.CPU.MSR
+	const wb, wp, uc = 0x06, 0x05, 0x00
+	rep := func(t uint64) uint64 { return t * 0x0101010101010101 }
+	r.MTRRFix[0] = rep(wb) // 0x00000-0x7ffff
+	r.MTRRFix[1] = rep(wb) // 0x80000-0x9ffff
+	r.MTRRFix[2] = rep(uc) // 0xa0000-0xbffff
+	for i := 3; i < 11; i++ {
+		r.MTRRFix[i] = rep(wp) // 0xc0000-0xfffff
+	}
+	const physMask = 1<<40 - 1
+	varRange := func(i int, base, size uint64) {
+		r.MTRRVar[2*i] = base | uc
+		r.MTRRVar[2*i+1] = ^(size-1)&physMask | 1<<11
+	}
+	if m.cfg.RAM <= 0x80000000 {
+		varRange(0, 0x80000000, 0x80000000)
+	} else {
+		varRange(0, 0xc0000000, 0x40000000)
+		varRange(1, 0xb0000000, 0x10000000)
+	}
+	r.MTRRDefType = 1<<11 | 1<<10 | wb // enabled, fixed ranges enabled, WB
 }
 
 // hasAPIC reports whether the machine has a local APIC and IOAPIC to
