@@ -311,8 +311,15 @@ func TestFirmwareRealKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := m.Run(30 * time.Second)
-	t.Logf("result %+v after %d instructions; serial console (last 3000 bytes):\n%s", res, m.CPU.Instructions(), tail(serial.String(), 3000))
+	// Five seconds: the kernel either prints early by then or is stuck.
+	// Stop through Inject, which the run loop sees after every slice (it
+	// looks at the wall clock only every 64 slices, and a guest looping
+	// on exceptions makes slices slow).
+	stop := time.AfterFunc(5*time.Second, func() { m.Inject(m.Stop) })
+	defer stop.Stop()
+	res := m.Run(hangGuard)
+	t.Logf("result %+v after %d instructions; CPU:\n%v\ncode at CS:IP: % x\nserial console (last 3000 bytes):\n%s",
+		res, m.CPU.Instructions(), m.CPU, m.CPU.CodeBytes(), tail(serial.String(), 3000))
 }
 
 func tail(s string, n int) string {
