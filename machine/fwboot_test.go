@@ -223,6 +223,31 @@ func TestFirmwareLinuxBoot(t *testing.T) {
 	}
 }
 
+// TestFirmwareLinuxBootDMAError: when a transfer fails (here the kernel's
+// address lies outside RAM), the loader says so and returns to SeaBIOS,
+// which finds no other boot device and resets after boot-fail-wait.
+func TestFirmwareLinuxBootDMAError(t *testing.T) {
+	if _, err := os.Stat(seabiosPath); err != nil {
+		t.Skipf("SeaBIOS is not installed (%v)", err)
+	}
+	kernel := buildBzImage(t)
+	out := bootKernel(t, Config{RAM: 32 << 20, Kernel: kernel, Boot: BootFirmware, SerialCon: true, NoReboot: true,
+		BootTimeout: time.Second}, func(m *Machine, _, _ *hookBuffer) {
+		m.FWCfg.SetUint(chipset.FWCfgKernelAddr, 4, 0xf0000000)
+	})
+	if out.res.Kind != ExitReset {
+		t.Errorf("result %+v, want the reset after boot-fail-wait", out.res)
+	}
+	for _, want := range []string{"Linux loader: fw_cfg DMA transfer failed", "No bootable device"} {
+		if !strings.Contains(out.serial, want) {
+			t.Errorf("serial console lacks %q:\n%s", want, tail(out.serial, 2000))
+		}
+	}
+	if strings.Contains(out.debug, "LBT ") {
+		t.Errorf("the kernel ran:\n%s", out.debug)
+	}
+}
+
 // TestDirectLinuxBootTestImage runs the same image through Fuji's direct
 // boot: the 32-bit code must see the same command line, initrd and
 // kernel, with ESI at the zero page.
