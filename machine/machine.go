@@ -26,6 +26,10 @@ type Config struct {
 	Kernel  string // multiboot kernel (QEMU's -kernel)
 	Initrd  string // modules, comma-separated, each "path[ args]" (QEMU's -initrd)
 	Cmdline string // kernel command line (QEMU's -append)
+	// Boot is how a Linux -kernel boots: BootDirect ("" too), Fuji
+	// loads and enters it; BootFirmware, SeaBIOS boots it through
+	// fw_cfg and Fuji's Linux loader option ROM (fwboot.go).
+	Boot string
 
 	Serial      io.Writer // COM1 output; nil discards it
 	DebugCon    io.Writer // output of the debug console ports 0x402 and 0xE9
@@ -130,6 +134,9 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if cfg.RAM > MaxRAM {
 		return nil, fmt.Errorf("-m: %d MiB is more than Fuji supports (%d MiB)", cfg.RAM>>20, uint64(MaxRAM)>>20)
+	}
+	if err := checkBoot(cfg); err != nil { // -boot direct|firmware (fwboot.go)
+		return nil, err
 	}
 	m := &Machine{cfg: cfg, inject: make(chan func(), 1024)}
 	if cfg.Serial == nil {

@@ -72,6 +72,11 @@ func findMultiboot(img []byte) (mbHeader, error) {
 
 // loadKernel loads the -kernel image and sets the CPU up to enter it.
 func (m *Machine) loadKernel() error {
+	// -boot firmware: the kernel goes into fw_cfg for SeaBIOS and the
+	// Linux loader ROM instead (fwboot.go).
+	if m.cfg.Boot == BootFirmware {
+		return m.loadKernelFirmware()
+	}
 	img, err := os.ReadFile(m.cfg.Kernel)
 	if err != nil {
 		return fmt.Errorf("-kernel: %w", err)

@@ -106,6 +106,7 @@ type runFlags struct {
 	trace                                 string
 	traceExc                              bool
 	screenshot                            string
+	boot                                  string // -boot direct|firmware
 }
 
 func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -117,8 +118,9 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs.StringVar(&f.mem, "m", "128", "guest RAM: a size with optional K/M/G suffix (no suffix: MiB)")
 	fs.StringVar(&f.bios, "bios", "", "system BIOS image (default: Debian's SeaBIOS, /usr/share/seabios/bios-256k.bin)")
-	fs.StringVar(&f.kernel, "kernel", "", "multiboot kernel to boot directly")
-	fs.StringVar(&f.initrd, "initrd", "", "multiboot modules: comma-separated \"file[ args]\"")
+	fs.StringVar(&f.kernel, "kernel", "", "kernel to boot: a Linux bzImage or a multiboot kernel")
+	fs.StringVar(&f.initrd, "initrd", "", "Linux initrd, or multiboot modules: comma-separated \"file[ args]\"")
+	fs.StringVar(&f.boot, "boot", machine.BootDirect, "how -kernel boots: direct (Fuji loads it) or firmware (SeaBIOS loads a Linux kernel through fw_cfg)")
 	fs.StringVar(&f.appendLine, "append", "", "kernel command line")
 	fs.StringVar(&f.serial, "serial", "stdio", "COM1: stdio, file:PATH or none")
 	fs.StringVar(&f.display, "display", defaultDisplay(), "console display: window or none (window when this build has one and a display is available)")
@@ -208,7 +210,19 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("-clock %q: want realtime, deterministic or auto", f.clock))
 	}
 
+	// -boot: direct or firmware (machine/fwboot.go).
+	switch f.boot {
+	case machine.BootDirect:
+	case machine.BootFirmware:
+		if f.kernel == "" {
+			return fail(errors.New("-boot firmware needs -kernel"))
+		}
+	default:
+		return fail(fmt.Errorf("-boot %q: want direct or firmware", f.boot))
+	}
+
 	cfg := machine.Config{
+		Boot:      f.boot,
 		RAM:       ram,
 		BIOS:      f.bios,
 		Kernel:    f.kernel,
