@@ -69,13 +69,6 @@ func checkLinuxBoot(t *testing.T, out string, res Result, wantArch string) {
 	}
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
 // TestLinuxAMD64Boot boots Debian's stock amd64 kernel with the busybox
 // initramfs to its shell, twice: the deterministic clock must give the
 // same serial output, bit for bit.
