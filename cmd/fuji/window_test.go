@@ -24,6 +24,11 @@ import (
 // time.
 const windowHangGuard = 4 * time.Minute
 
+// windowShowGuard bounds the wait for the window to show what the guest
+// has drawn (some 1800 frames at 60 Hz), so that a window that draws it
+// wrongly fails with its picture instead of at the hang guard.
+const windowShowGuard = 30 * time.Second
+
 // Text mode 3 as the kbdecho kernel sets it up.
 const (
 	textW, textH   = 720, 400 // 80x25 cells of 9x16 dots
@@ -101,26 +106,35 @@ func TestWindowTypesIntoGuest(t *testing.T) {
 		b, _ := os.ReadFile(debugPath)
 		return string(b)
 	}
-	// waitFor polls cond until it holds; it fails the test if fuji
-	// exits first or the hang guard expires.
-	waitFor := func(what string, cond func() (bool, error)) {
+	// waitUntil polls cond until it holds and reports whether it did:
+	// false when the hang guard limit passed first. It fails the test if
+	// fuji exits first or the whole test's hang guard expires.
+	waitUntil := func(what string, limit time.Duration, cond func() (bool, error)) bool {
 		t.Helper()
+		guard := time.NewTimer(limit)
+		defer guard.Stop()
 		for {
 			ok, err := cond()
 			if err != nil {
 				t.Fatalf("waiting for %s: %v", what, err)
 			}
 			if ok {
-				return
+				return true
 			}
 			select {
 			case <-exited:
 				t.Fatalf("fuji exited (%v) while waiting for %s\nstderr:\n%s\ndebug console:\n%s", waitErr, what, stderr.String(), debugcon())
 			case <-ctx.Done():
 				t.Fatalf("hang guard: no %s after %v\nstderr:\n%s\ndebug console:\n%s", what, windowHangGuard, stderr.String(), debugcon())
+			case <-guard.C:
+				return false
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
+	}
+	waitFor := func(what string, cond func() (bool, error)) {
+		t.Helper()
+		waitUntil(what, windowHangGuard, cond)
 	}
 
 	var win xproto.Window
@@ -171,22 +185,27 @@ func TestWindowTypesIntoGuest(t *testing.T) {
 	}
 
 	// The window shows the typed text once a frame with it has been
-	// published and drawn: wait for bright glyph dots in each typed cell.
+	// published and drawn: wait for bright glyph dots in each typed cell
+	// where a 4:3 picture has them. The guest has drawn them already, so
+	// a window that never shows them fails after a hang guard of many
+	// frames, and the checks below say what it shows instead.
 	var shot *image.RGBA
-	waitFor("the typed text in the window", func() (bool, error) {
+	if !waitUntil("the typed text in the window", windowShowGuard, func() (bool, error) {
 		img, err := x.capture(win)
 		if err != nil {
 			return false, err
 		}
+		shot = img
 		pic := pictureRect(img.Bounds().Size())
 		for i := range typed {
 			if brightDots(img, pic, promptRow, promptCol+i) < 8 {
 				return false, nil
 			}
 		}
-		shot = img
 		return true, nil
-	})
+	}) {
+		t.Errorf("the window did not show the typed text within %v of the guest drawing it", windowShowGuard)
+	}
 	writePNG(t, filepath.Join(dir, "window.png"), shot)
 
 	// Enter ends the kernel: it prints the line and exits through
