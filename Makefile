@@ -10,7 +10,9 @@ FUZZTIME ?= 20s
 # Debian packages each target needs.
 RUN_DEBS   := seabios cpio
 # nasm and binutils build the bare-metal test programs; xvfb runs the
-# window test; the X11/GL headers let that test build the ebiten window.
+# window tests (go test under xvfb-run; cmd/fuji's also starts its own
+# Xvfb and types through XTEST from Go, so it needs no xdotool); the
+# X11/GL headers let those tests build the ebiten window.
 TEST_DEBS  := seabios nasm binutils cpio xvfb xauth libgl1-mesa-dri \
 	libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev
 BENCH_DEBS := seabios nasm qemu-system-x86
