@@ -24,12 +24,29 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 INIT
 case $kind in
   shell)
+    # busybox init is PID 1 so that `poweroff` (which signals init) shuts
+    # the system down and powers off; leaving the shell does the same.
+    mkdir -p "$root/sbin"
+    ln -s ../bin/busybox "$root/sbin/init"
     cat >> "$root/init" <<'INIT'
+exec /sbin/init
+INIT
+    cat > "$root/etc/inittab" <<'TAB'
+::sysinit:/etc/rcS
+::once:/bin/console-shell
+::shutdown:/bin/umount -a -r
+TAB
+    cat > "$root/etc/rcS" <<'RCS'
+#!/bin/sh
 echo
 echo "Fuji: Linux $(uname -r) is up. This is a busybox shell; 'poweroff' (or exit) ends Fuji."
+RCS
+    cat > "$root/bin/console-shell" <<'SH'
+#!/bin/sh
 setsid cttyhack sh -l
-poweroff -f
-INIT
+exec poweroff
+SH
+    chmod 755 "$root/etc/rcS" "$root/bin/console-shell"
     ;;
   test)
     cat >> "$root/init" <<'INIT'
