@@ -51,8 +51,10 @@ const (
 	featMTRR        = 1 << 12
 	featPGE         = 1 << 13
 	featCMOV        = 1 << 15
-	featPAT         = 1 << 16
-	featPSE36       = 1 << 17
+	// featMCA is CPUID.1:EDX bit 14 (machine-check architecture).
+	featMCA   = 1 << 14
+	featPAT   = 1 << 16
+	featPSE36 = 1 << 17
 
 	featMMX  = 1 << 23
 	featFXSR = 1 << 24
@@ -106,8 +108,8 @@ func modelX8664v2() cpuModel {
 		vendor:   "GenuineIntel",
 		resetEDX: 0x106a5, // family 6, model 1Ah, stepping 5
 		maxLeaf:  2,
-		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featCX8 | featAPIC | featSEP |
-			featMTRR | featPGE | featCMOV | featPAT | featPSE36,
+		leaf1EDX: featDE | featPSE | featTSC | featMSR | featPAE | featMCE | featCX8 | featAPIC | featSEP |
+			featMTRR | featPGE | featMCA | featCMOV | featPAT | featPSE36,
 		leaf1ECX: featCX16 | featTSCDeadline,
 		ext1EDX:  extSYSCALL | extNX | extPage1G | extRDTSCP | extLM,
 		ext1ECX:  extLAHF,

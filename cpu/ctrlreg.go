@@ -138,6 +138,9 @@ func (c *CPU) cr4Allowed() uint64 {
 	if c.model.fpuSIMD {
 		v |= CR4OSFXSR | CR4OSXMMEXCPT
 	}
+	if c.model.leaf1EDX&featMCE != 0 {
+		v |= CR4MCE
+	}
 	return v
 }
 

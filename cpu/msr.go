@@ -68,6 +68,62 @@ func (c *CPU) SetLocalAPIC(a LocalAPIC) { c.lapic = a }
 // SetTSCSource makes the TSC follow f (ticks since power-on).
 func (c *CPU) SetTSCSource(f func() uint64) { c.tscSource = f }
 
+// Machine-check MSRs. No machine check is ever signalled (emulated
+// hardware does not fail), but the registers behave: MCG_CAP reports the
+// banks and MCG_CTL, the control registers hold what software writes,
+// status registers accept only zero (SDM Vol. 3B 15.3).
+const (
+	msrMCGCap    = 0x179
+	msrMCGStatus = 0x17a
+	msrMCGCtl    = 0x17b
+	msrMC0Ctl    = 0x400
+	mcgCtlP      = 1 << 8
+)
+
+func (c *CPU) hasMCA() bool { return c.model.leaf1EDX&featMCA != 0 }
+
+func (c *CPU) rdmsrMC(n uint32) (uint64, bool) {
+	m := &c.MSR
+	switch {
+	case n == msrMCGCap:
+		return mcBanks | mcgCtlP, true
+	case n == msrMCGStatus:
+		return m.MCGStatus, true
+	case n == msrMCGCtl:
+		return m.MCGCtl, true
+	case n >= msrMC0Ctl && n < msrMC0Ctl+4*mcBanks:
+		i := n - msrMC0Ctl
+		return m.MCBank[i/4][i%4], true
+	}
+	return 0, false
+}
+
+func (c *CPU) wrmsrMC(n uint32, v uint64) (handled, ok bool) {
+	m := &c.MSR
+	switch {
+	case n == msrMCGCap:
+		return true, false // read-only
+	case n == msrMCGStatus:
+		m.MCGStatus = v & 7
+		return true, v&^7 == 0
+	case n == msrMCGCtl:
+		// All zeros or all ones (SDM 15.3.1.3).
+		if v != 0 && v != ^uint64(0) {
+			return true, false
+		}
+		m.MCGCtl = v
+		return true, true
+	case n >= msrMC0Ctl && n < msrMC0Ctl+4*mcBanks:
+		i := n - msrMC0Ctl
+		if i%4 == 1 && v != 0 {
+			return true, false // MCi_STATUS: only zero may be written
+		}
+		m.MCBank[i/4][i%4] = v
+		return true, true
+	}
+	return false, false
+}
+
 const (
 	msrTSCDeadline = 0x6e0
 	msrX2APICFirst = 0x800
@@ -100,6 +156,8 @@ func (c *CPU) rdmsr(n uint32) (uint64, bool) {
 	switch {
 	case n == msrTSC:
 		return c.tsc(), true
+	case c.hasMCA() && (n >= msrMCGCap && n <= msrMCGCtl || n >= msrMC0Ctl && n < msrMC0Ctl+4*mcBanks):
+		return c.rdmsrMC(n)
 	case n == msrTSCDeadline && c.lapic != nil && c.model.leaf1ECX&featTSCDeadline != 0:
 		return c.lapic.TSCDeadline(), true
 	case n >= msrX2APICFirst && n <= msrX2APICLast && c.lapic != nil:
@@ -160,6 +218,9 @@ func (c *CPU) wrmsr(n uint32, v uint64) bool {
 	switch {
 	case n == msrTSC:
 		c.TSC = v - c.rawTSC()
+	case c.hasMCA() && (n >= msrMCGCap && n <= msrMCGCtl || n >= msrMC0Ctl && n < msrMC0Ctl+4*mcBanks):
+		_, ok := c.wrmsrMC(n, v)
+		return ok
 	case n == msrTSCDeadline && c.lapic != nil && c.model.leaf1ECX&featTSCDeadline != 0:
 		c.lapic.SetTSCDeadline(v, c.tsc())
 	case n >= msrX2APICFirst && n <= msrX2APICLast && c.lapic != nil:

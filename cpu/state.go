@@ -147,4 +147,11 @@ type MSRs struct {
 	MTRRCap, MTRRDefType                 uint64
 	MTRRFix                              [11]uint64
 	MTRRVar                              [16]uint64
+	// Machine-check architecture: global status and control, and per
+	// bank CTL, STATUS, ADDR, MISC.
+	MCGStatus, MCGCtl uint64
+	MCBank            [mcBanks][4]uint64
 }
+
+// mcBanks is the number of machine-check banks (as QEMU's default CPU).
+const mcBanks = 10
