@@ -22,7 +22,8 @@ WINDOW_TAGS := $(if $(DISPLAY),-tags window,)
 .PHONY: all build run run-seabios test test-go fuzz vet bench conformance deps-run deps-test deps-bench guest clean
 
 GUEST := build/guest
-GUEST_FILES := $(GUEST)/vmlinuz-amd64 $(GUEST)/initramfs-amd64-test.cpio.gz $(GUEST)/initramfs-amd64-shell.cpio.gz
+GUEST_FILES := $(GUEST)/vmlinuz-amd64 $(GUEST)/initramfs-amd64-test.cpio.gz $(GUEST)/initramfs-amd64-shell.cpio.gz \
+	$(GUEST)/vmlinuz-i386 $(GUEST)/initramfs-i386-test.cpio.gz
 
 all: build
 
@@ -51,11 +52,14 @@ deps-bench:
 # the initramfs images built by the project's script.
 guest: $(GUEST_FILES)
 
-$(GUEST)/vmlinuz-amd64:
-	scripts/fetch-guest.sh $(GUEST) amd64
+$(GUEST)/vmlinuz-%:
+	scripts/fetch-guest.sh $(GUEST) $*
 
 $(GUEST)/initramfs-amd64-%.cpio.gz: $(GUEST)/vmlinuz-amd64 scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $(GUEST)/busybox-amd64 $@ $*
+
+$(GUEST)/initramfs-i386-%.cpio.gz: $(GUEST)/vmlinuz-i386 scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $(GUEST)/busybox-i386 $@ $*
 
 # Boot Debian's Linux to a busybox shell on this terminal. `poweroff` in the
 # guest ends Fuji with status 0; Ctrl-A x quits at any time.
@@ -84,9 +88,12 @@ fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME)
 
-# Speed figures (not timed tests): interpreter MIPS on the bare-metal loop.
-bench: deps-bench build
+# Speed figures (not timed tests), side by side with QEMU TCG in one run:
+# the interpreter on the bare-metal 8-instruction loop (in-process MIPS,
+# then Fuji vs QEMU on the same multiboot kernel), and the Linux boot.
+bench: deps-bench build guest
 	$(GO) test ./cpu -run '^$$' -bench 'InterpLoop32' -benchtime 10x
+	$(GO) test ./machine -run '^$$' -bench 'LoopVsQEMU|LinuxBootVsQEMU' -benchtime 1x -timeout 60m
 
 # Longer conformance runs: the host-CPU oracle with 100,000 random cases
 # per form (make test runs 1,000), the whole suite, then ten minutes of

@@ -84,3 +84,17 @@ func TestLinuxAMD64Boot(t *testing.T) {
 		t.Fatalf("two deterministic runs differ: %d vs %d instructions, serial equal: %v", m1.CPU.Instructions(), m2.CPU.Instructions(), out1 == out2)
 	}
 }
+
+// TestLinuxI386Boot boots Debian's i386 686-pae kernel (PAE paging, NX)
+// with an i386 busybox initramfs to its shell.
+func TestLinuxI386Boot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots Linux (about a minute)")
+	}
+	out, res, m := bootLinux(t, "i386", "x86-64-v2")
+	checkLinuxBoot(t, out, res, "i686")
+	if !strings.Contains(out, "NX (Execute Disable) protection: active") {
+		t.Error("the 686-pae kernel did not enable NX through PAE paging")
+	}
+	t.Logf("instructions: %d, virtual time %v", m.CPU.Instructions(), time.Duration(m.Clock.Now()))
+}
