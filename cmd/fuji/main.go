@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -125,6 +126,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.serial, "serial", "stdio", "COM1: stdio, file:PATH or none")
 	fs.StringVar(&f.display, "display", defaultDisplay(), "console display: window or none (window when this build has one and a display is available)")
 	fs.StringVar(&f.screenshot, "screenshot", "", "write the screen to PATH.png on exit")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the emulator to FILE (for go tool pprof)")
 	fs.StringVar(&f.debugcon, "debugcon", "none", "debug console ports 0x402/0xe9: stdio, file:PATH or none")
 	fs.StringVar(&f.clock, "clock", "auto", "virtual clock: realtime, deterministic, or auto (realtime with a window or when the serial console is an interactive terminal)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "exit instead of rebooting on a guest reset or triple fault")
@@ -271,6 +273,17 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if f.serial == "stdio" {
 		restore := startInput(m, stdin, interactive, stderr)
 		defer restore()
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return fail(fmt.Errorf("-cpuprofile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return fail(fmt.Errorf("-cpuprofile: %w", err))
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	var res machine.Result
 	if f.display == "window" {
