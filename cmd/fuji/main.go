@@ -107,6 +107,7 @@ type runFlags struct {
 	trace                                 string
 	traceExc                              bool
 	screenshot                            string
+	cpuprofile                            string
 	boot                                  string // -boot direct|firmware
 }
 
