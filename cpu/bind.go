@@ -8,10 +8,8 @@ func (c *CPU) bind(in *Inst) {
 	fn := c.handlerFor(in)
 	if in.Prefixes&PfxLock != 0 && !lockable(in) {
 		fn = opUD
-	} else if c.mode != Mode64 && !isUD(fn) {
-		// The 32-bit specialisations assume 32-bit register semantics
-		// outside 64-bit mode (40-4F are INC/DEC there).
-		if f := fastHandler(in); f != nil {
+	} else if !isUD(fn) {
+		if f := fastHandler(in, c.mode == Mode64); f != nil {
 			fn = f
 		}
 	}
