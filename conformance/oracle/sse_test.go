@@ -23,6 +23,7 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 		reg  int // fixed ModRM.reg or -1
 		imm  int
 		need string
+		w    bool // REX.W (PEXTRQ/PINSRQ and the r64 forms)
 	}
 	var cands []cand
 	for o := 0x10; o < 0x100; o++ {
@@ -38,13 +39,46 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 		}
 		if o >= 0x71 && o <= 0x73 {
 			for r := 0; r < 8; r++ {
-				cands = append(cands, cand{[]byte{0x0f, byte(o)}, r, imm, "sse2"})
+				cands = append(cands, cand{[]byte{0x0f, byte(o)}, r, imm, "sse2", false})
 			}
 			continue
 		}
-		cands = append(cands, cand{[]byte{0x0f, byte(o)}, -1, imm, "sse2"})
+		need := "sse2"
+		if o == 0x7c || o == 0x7d || o == 0xd0 {
+			need = "sse3"
+		}
+		cands = append(cands, cand{[]byte{0x0f, byte(o)}, -1, imm, need, false})
 	}
-	cands = append(cands, cand{[]byte{0x0f, 0x38, 0x00}, -1, 0, "ssse3"})
+	// 0F 38 and 0F 3A: SSSE3 (MMX and XMM forms), SSE4.1, SSE4.2.
+	for o := 0; o < 0x100; o++ {
+		need := "sse4.1"
+		switch {
+		case o <= 0x0b || o >= 0x1c && o <= 0x1e:
+			need = "ssse3"
+		case o == 0x37:
+			need = "sse4.2"
+		case o >= 0x10 && o <= 0x41:
+		default:
+			continue
+		}
+		cands = append(cands, cand{op: []byte{0x0f, 0x38, byte(o)}, reg: -1, need: need})
+	}
+	for o := 0; o < 0x100; o++ {
+		need := "sse4.1"
+		switch {
+		case o == 0x0f:
+			need = "ssse3"
+		case o >= 0x60 && o <= 0x63:
+			need = "sse4.2"
+		case o >= 0x08 && o <= 0x42:
+		default:
+			continue
+		}
+		cands = append(cands, cand{op: []byte{0x0f, 0x3a, byte(o)}, reg: -1, imm: 1, need: need})
+		if o >= 0x14 && o <= 0x17 || o >= 0x20 && o <= 0x22 || o == 0x60 || o == 0x61 {
+			cands = append(cands, cand{op: []byte{0x0f, 0x3a, byte(o)}, reg: -1, imm: 1, need: need, w: true})
+		}
+	}
 	c := f.CPU
 	for _, cd := range cands {
 		for _, p := range prefixes {
@@ -53,6 +87,9 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 				var sample []byte
 				if p.b != 0 {
 					sample = append(sample, p.b)
+				}
+				if cd.w {
+					sample = append(sample, 0x48)
 				}
 				sample = append(sample, cd.op...)
 				reg := 1
@@ -76,6 +113,11 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 				if cd.reg >= 0 {
 					name += fmt.Sprintf("/%d", cd.reg)
 				}
+				if cd.w {
+					name += " W"
+				}
+				strs := len(cd.op) == 3 && cd.op[1] == 0x3a && cd.op[2] >= 0x60
+				var seq int // PCMPxSTRx: sweep imm8 over 0-127
 				name += map[bool]string{true: " m", false: " r"}[mem]
 				mmx := p.b == 0 && isMMXOp(cd.op)
 				forms = append(forms, Form{
@@ -86,6 +128,9 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 					Gen: func(g *Gen, st *State) []byte {
 						var rex byte
 						var b []byte
+						if strs {
+							strData(g, st) // before ModRM sets a base register
+						}
 						if p.b != 0 {
 							b = append(b, p.b)
 						}
@@ -104,6 +149,9 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 							rp = &rex
 						}
 						modrm := g.ModRM(st, r, mem, 16, rp)
+						if cd.w {
+							rex |= 8
+						}
 						if rex != 0 {
 							b = append(b, rex|0x40)
 						}
@@ -112,13 +160,21 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 						for i := 0; i < cd.imm; i++ {
 							b = append(b, byte(g.R.Intn(256)))
 						}
+						if strs {
+							b[len(b)-1] = byte(seq & 0x7f)
+							seq++
+						}
 						if cd.op[1] == 0xc2 {
 							// Predicates 8-31 exist only with AVX (the
 							// oracle honours them in legacy encodings;
 							// the x86-64-v2 model ignores imm8[7:3]).
 							b[len(b)-1] &= 7
 						}
-						if mem {
+						if mem && strs {
+							for i := 0; i < 16; i++ {
+								st.Data[g.Mem+i] = strByte(g)
+							}
+						} else if mem {
 							for i := 0; i < 16; i += 8 {
 								v := g.VecLane()
 								for k := 0; k < 8; k++ {
@@ -134,6 +190,39 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 	}
 	_ = c
 	return forms
+}
+
+// strByte returns a byte of string-like data: a small alphabet with
+// zeros (terminators) and the occasional arbitrary byte.
+func strByte(g *Gen) byte {
+	switch g.R.Intn(10) {
+	case 0:
+		return 0
+	case 1:
+		return byte(g.R.Intn(256))
+	}
+	return "aAbB09z\x80\xff"[g.R.Intn(9)]
+}
+
+// strData gives every XMM register string-like contents and EAX/EDX
+// (RAX/RDX) explicit lengths around the element counts, negative too.
+func strData(g *Gen, st *State) {
+	for i := 160; i < 160+256; i++ {
+		st.FX[i] = strByte(g)
+	}
+	for _, r := range []int{0, 2} {
+		switch g.R.Intn(8) {
+		case 0:
+			st.GPR[r] = g.U64()
+		case 1:
+			st.GPR[r] = uint64(g.R.Intn(40)) - 20
+		default:
+			st.GPR[r] = g.R.Uint64()&^0xffffffff | uint64(g.R.Intn(20))
+			if g.R.Intn(4) == 0 {
+				st.GPR[r] = uint64(-g.R.Intn(20))
+			}
+		}
+	}
 }
 
 func isMMXOp(op []byte) bool {
