@@ -186,3 +186,52 @@ func TestSSE3XM(t *testing.T) {
 		t.Errorf("xmm0 %x mxcsr %x", c.XMM[0], c.MXCSR)
 	}
 }
+
+func TestRcpLaneSpecials(t *testing.T) {
+	cases := []struct {
+		x     uint32
+		rsqrt bool
+		want  uint32
+	}{
+		{0x00000000, false, 0x7f800000}, // 1/+0 = +inf
+		{0x80000001, false, 0xff800000}, // a denormal counts as -0
+		{0xff800000, false, 0x80000000}, // 1/-inf = -0
+		{0x7f7fffff, false, 0x00000000}, // tiny result flushed
+		{0x7f800001, false, 0x7fc00001}, // SNaN quieted
+		{0xbf800000, true, 0xffc00000},  // rsqrt(-1): indefinite
+		{0x80000000, true, 0xff800000},  // rsqrt(-0) = -inf
+		{0x7f800000, true, 0x00000000},  // rsqrt(+inf) = +0
+		{0x40800000, true, 0x3f000000},  // rsqrt(4) = 0.5
+		{0x40000000, false, 0x3f000000}, // rcp(2) = 0.5
+	}
+	for _, tc := range cases {
+		if got := rcpLane(tc.x, tc.rsqrt); got != tc.want {
+			t.Errorf("rcpLane(%#x, rsqrt=%v) = %#x want %#x", tc.x, tc.rsqrt, got, tc.want)
+		}
+	}
+}
+
+func TestMaskmovq(t *testing.T) {
+	// maskmovq mm0, mm1 at DS:DI = 0x3000 (real mode, 16-bit DI).
+	c := newRealCPU(t, []byte{0x0f, 0xf7, 0xc1})
+	c.R[RDI] = 0xffff0000_0000_3000
+	c.ST[0] = F80{Mant: 0x8877665544332211, SExp: 0xffff}
+	c.ST[1] = F80{Mant: 0x80000000000080ff, SExp: 0xffff}
+	ram := c.bus.RAM()
+	for i := 0; i < 8; i++ {
+		ram[0x3000+i] = 0xee
+	}
+	stepOK(t, c)
+	want := []byte{0x11, 0x22, 0xee, 0xee, 0xee, 0xee, 0xee, 0x88}
+	if got := ram[0x3000:0x3008]; string(got) != string(want) {
+		t.Errorf("memory % x want % x", got, want)
+	}
+	if c.FTW != 0xff || c.FSW&fswTop != 0 {
+		t.Errorf("no MMX transition: ftw %02x fsw %04x", c.FTW, c.FSW)
+	}
+	// An all-zero mask stores nothing and does not fault, even past the
+	// segment limit.
+	c = newRealCPU(t, []byte{0x66, 0x0f, 0xf7, 0xc1})
+	c.R[RDI] = 0xfffc
+	stepOK(t, c)
+}

@@ -69,6 +69,13 @@ func (c *CPU) vecBind(in *Inst) handler {
 			if fp(false, false, true, true) {
 				return opCvtScalarInt
 			}
+			if fp(true, true, false, false) {
+				return opCvtPI
+			}
+		case o == 0x52 || o == 0x53:
+			if fp(true, false, true, false) {
+				return opRcp
+			}
 		case o == 0x50:
 			if fp(true, true, false, false) && in.Mod == 3 {
 				return opMovmsk
@@ -127,6 +134,13 @@ func (c *CPU) vecBind(in *Inst) handler {
 		case o == 0xd6:
 			if p66 && sse2 {
 				return opMovdq
+			}
+			if (pF3 || pF2) && sse2 && in.Mod == 3 {
+				return opMovq2dq
+			}
+		case o == 0xf7:
+			if in.Mod == 3 && (none && sse || p66 && sse2) {
+				return opMaskmov
 			}
 		case o == 0xd7:
 			switch {
