@@ -235,3 +235,34 @@ func TestMaskmovq(t *testing.T) {
 	c.R[RDI] = 0xfffc
 	stepOK(t, c)
 }
+
+func TestSSE4Faults(t *testing.T) {
+	cases := []struct {
+		name string
+		code []byte
+		want int
+	}{
+		// PCMPxSTRx take unaligned memory; the other m128 forms need 16.
+		{"pcmpistri unaligned", []byte{0x66, 0x0f, 0x3a, 0x63, 0x0e, 0x08, 0x30, 0x00}, -1},
+		{"ptest unaligned", []byte{0x66, 0x0f, 0x38, 0x17, 0x0e, 0x08, 0x30}, ExcGP},
+		{"pmovsxbw unaligned m64", []byte{0x66, 0x0f, 0x38, 0x20, 0x0e, 0x08, 0x30}, -1},
+		{"movntdqa register", []byte{0x66, 0x0f, 0x38, 0x2a, 0xc1}, ExcUD},
+		{"haddps no prefix", []byte{0x0f, 0x7c, 0xc1}, ExcUD},
+		{"pblendw without 66", []byte{0x0f, 0x3a, 0x0e, 0xc1, 0x00}, ExcUD},
+		{"pabsb F3", []byte{0xf3, 0x0f, 0x38, 0x1c, 0xc1}, ExcUD},
+		{"monitor (not advertised)", []byte{0x0f, 0x01, 0xc8}, ExcUD},
+		{"mwait (not advertised)", []byte{0x0f, 0x01, 0xc9}, ExcUD},
+		{"maskmovq memory form", []byte{0x0f, 0xf7, 0x06, 0x00, 0x30}, ExcUD},
+	}
+	for _, tc := range cases {
+		c := newRealCPU(t, tc.code)
+		if v := run(t, c); v != tc.want {
+			t.Errorf("%s: vector %d, want %d", tc.name, v, tc.want)
+		}
+	}
+	// CPUID.1:ECX.MONITOR (bit 3) stays clear.
+	m := modelX8664v2()
+	if _, _, ecx, _ := m.cpuid(1, 0); ecx&(1<<3) != 0 {
+		t.Error("MONITOR advertised")
+	}
+}

@@ -124,7 +124,7 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 					name += " W"
 				}
 				strs := len(cd.op) == 3 && cd.op[1] == 0x3a && cd.op[2] >= 0x60
-				var seq int // PCMPxSTRx: sweep imm8 over 0-127
+				var seq int // PCMPxSTRx: sweep imm8 over 0-255 (bit 7 is ignored)
 				name += map[bool]string{true: " m", false: " r"}[mem]
 				mmx := p.b == 0 && isMMXOp(cd.op)
 				forms = append(forms, Form{
@@ -168,7 +168,7 @@ func vecForms(t *testing.T, f *Fuji) []Form {
 							b = append(b, byte(g.R.Intn(256)))
 						}
 						if strs {
-							b[len(b)-1] = byte(seq & 0x7f)
+							b[len(b)-1] = byte(seq)
 							seq++
 						}
 						if len(cd.op) == 2 && cd.op[1] == 0xf7 {
