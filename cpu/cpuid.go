@@ -124,13 +124,14 @@ func modelX8664v2() cpuModel {
 		page1G:   true,
 		fpuSIMD:  true,
 		fpuEDX:   featFPU | featMMX | featFXSR | featSSE | featSSE2,
-		// SSE3, SSSE3, SSE4.1 and SSE4.2 are advertised once each is
-		// complete; until then only POPCNT (done) is.
-		fpuECX: featPOPCNT,
+		// SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT are complete (oracle-
+		// clean against the host). MONITOR (bit 3) is not implemented:
+		// MONITOR/MWAIT are #UD.
+		fpuECX: featPOPCNT | featSSE3 | featSSSE3 | featSSE41 | featSSE42,
 		// Without BMI1/ABM advertised, F3 0F BC/BD execute as BSF/BSR
 		// (the REP prefix is ignored), as on such processors.
 		fp: fpFeatures{fpu: true, mmx: true, fxsr: true, sse: true, sse2: true,
-			sse3: true, ssse3: true, sse42: true, popcnt: true},
+			sse3: true, ssse3: true, sse41: true, sse42: true, popcnt: true},
 	}
 }
 

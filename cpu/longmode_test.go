@@ -129,13 +129,14 @@ func TestX8664v2CPUID(t *testing.T) {
 		t.Error("CMPXCHG16B not advertised")
 	}
 	// Exactly the complete floating-point/vector extensions: x87, MMX,
-	// FXSR, SSE, SSE2 and POPCNT; SSE3-SSE4.2 only once each is complete.
+	// FXSR, SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT.
 	const wantEDX = featFPU | featMMX | featFXSR | featSSE | featSSE2
 	if edx&wantEDX != wantEDX {
 		t.Errorf("CPUID.1:EDX = %#x lacks FPU/MMX/FXSR/SSE/SSE2", edx)
 	}
-	if ecx&featPOPCNT == 0 || ecx&(featSSE3|featSSSE3|featSSE41|featSSE42) != 0 {
-		t.Errorf("CPUID.1:ECX = %#x: want POPCNT and none of the incomplete SSE3-SSE4.2", ecx)
+	const wantECX = featPOPCNT | featSSE3 | featSSSE3 | featSSE41 | featSSE42
+	if ecx&wantECX != wantECX {
+		t.Errorf("CPUID.1:ECX = %#x: want %#x (POPCNT, SSE3-SSE4.2)", ecx, uint32(wantECX))
 	}
 	m.fpuSIMD = false
 	if _, _, ecx, edx = m.cpuid(1, 0); edx&(featFPU|featSSE|featSSE2) != 0 || ecx&featPOPCNT != 0 {

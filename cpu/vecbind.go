@@ -69,6 +69,13 @@ func (c *CPU) vecBind(in *Inst) handler {
 			if fp(false, false, true, true) {
 				return opCvtScalarInt
 			}
+			if fp(true, true, false, false) {
+				return opCvtPI
+			}
+		case o == 0x52 || o == 0x53:
+			if fp(true, false, true, false) {
+				return opRcp
+			}
 		case o == 0x50:
 			if fp(true, true, false, false) && in.Mod == 3 {
 				return opMovmsk
@@ -128,6 +135,13 @@ func (c *CPU) vecBind(in *Inst) handler {
 			if p66 && sse2 {
 				return opMovdq
 			}
+			if (pF3 || pF2) && sse2 && in.Mod == 3 {
+				return opMovq2dq
+			}
+		case o == 0xf7:
+			if in.Mod == 3 && (none && sse || p66 && sse2) {
+				return opMaskmov
+			}
 		case o == 0xd7:
 			switch {
 			case p66 && sse2 && in.Mod == 3:
@@ -178,6 +192,10 @@ func (c *CPU) vecBind(in *Inst) handler {
 			o >= 0xe1 && o <= 0xe2, o == 0xe5, o >= 0xe8 && o <= 0xe9, o >= 0xeb && o <= 0xed, o == 0xef,
 			o >= 0xf1 && o <= 0xf3, o == 0xf5, o >= 0xf8 && o <= 0xfa, o >= 0xfc && o <= 0xfe:
 			return mmxOr66()
+		case o == 0x7c || o == 0x7d || o == 0xd0:
+			if (p66 || pF2) && f.sse3 {
+				return opHaddsub
+			}
 		case o == 0xf0:
 			if pF2 && f.sse3 && in.Mod != 3 {
 				return opMovUA // LDDQU
@@ -185,8 +203,78 @@ func (c *CPU) vecBind(in *Inst) handler {
 		}
 		return opUD
 	}
-	if op == Map0F38|0x00 && f.ssse3 && !pF3 && !pF2 {
-		return opPshufb
+	if pF3 || pF2 {
+		return opUD
+	}
+	switch op >> 8 {
+	case 2:
+		return c.bind0F38(in, uint8(op), p66)
+	case 3:
+		return c.bind0F3A(in, uint8(op), p66)
+	}
+	return opUD
+}
+
+// bind0F38 binds the 0F 38 vector forms (no prefix: MMX, 66: XMM; F3/F2
+// were rejected by the caller).
+func (c *CPU) bind0F38(in *Inst, o uint8, p66 bool) handler {
+	f := &c.model.fp
+	switch {
+	case o == 0x00:
+		if f.ssse3 {
+			return opPshufb
+		}
+	case o <= 0x0b || o >= 0x1c && o <= 0x1e:
+		if f.ssse3 {
+			return opSsse3
+		}
+	case !p66:
+	case o == 0x37:
+		if f.sse42 {
+			return opSse41
+		}
+	case o == 0x2a:
+		if f.sse41 && in.Mod != 3 {
+			return opMovntdqa
+		}
+	case o == 0x10 || o == 0x14 || o == 0x15 || o == 0x17 || o >= 0x20 && o <= 0x25 ||
+		o >= 0x28 && o <= 0x29 || o == 0x2b || o >= 0x30 && o <= 0x35 || o >= 0x38 && o <= 0x41:
+		if f.sse41 {
+			return opSse41
+		}
+	}
+	return opUD
+}
+
+// bind0F3A binds the 0F 3A vector forms.
+func (c *CPU) bind0F3A(in *Inst, o uint8, p66 bool) handler {
+	f := &c.model.fp
+	switch {
+	case o == 0x0f:
+		if f.ssse3 {
+			return opPalignr
+		}
+	case !p66:
+	case o >= 0x08 && o <= 0x0b:
+		if f.sse41 {
+			return opRound
+		}
+	case o >= 0x0c && o <= 0x0e || o == 0x42:
+		if f.sse41 {
+			return opSse41
+		}
+	case o >= 0x14 && o <= 0x17 || o >= 0x20 && o <= 0x22:
+		if f.sse41 {
+			return opInsExt
+		}
+	case o == 0x40 || o == 0x41:
+		if f.sse41 {
+			return opDpp
+		}
+	case o >= 0x60 && o <= 0x63:
+		if f.sse42 {
+			return opPcmpstr
+		}
 	}
 	return opUD
 }

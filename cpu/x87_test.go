@@ -121,7 +121,7 @@ func TestDeviceNotAvailable(t *testing.T) {
 		{"movaps misaligned", []byte{0x0f, 0x28, 0x06, 0x08, 0x30}, CR0ET, CR4OSFXSR, ExcGP},
 		{"movups misaligned", []byte{0x0f, 0x10, 0x06, 0x08, 0x30}, CR0ET, CR4OSFXSR, -1},
 		{"fxsave misaligned", []byte{0x0f, 0xae, 0x06, 0x08, 0x30}, CR0ET, CR4OSFXSR, ExcGP},
-		{"sse4.1 form absent", []byte{0x66, 0x0f, 0x38, 0x10, 0xc1}, CR0ET, CR4OSFXSR, ExcUD},
+		{"aesenc absent", []byte{0x66, 0x0f, 0x38, 0xdc, 0xc1}, CR0ET, CR4OSFXSR, ExcUD},
 	}
 	for _, tc := range cases {
 		c := newRealCPU(t, tc.code)
