@@ -145,7 +145,13 @@ func opAluRM(c *CPU, in *Inst) {
 		}
 		return
 	}
-	b := c.regGet(in, in.Reg, sz)
+	c.aluToRM(in, op, sz, c.regGet(in, in.Reg, sz))
+}
+
+// aluToRM computes r/m = r/m op b (CMP only compares). For memory the
+// destination is translated for writing first (writePtr), so a fault
+// leaves flags and memory untouched.
+func (c *CPU) aluToRM(in *Inst, op, sz uint8, b uint64) {
 	if op == aluCMP {
 		c.alu(op, sz, c.rmRead(in, sz), b)
 		return
@@ -160,7 +166,6 @@ func opAluRM(c *CPU, in *Inst) {
 		return
 	}
 	old := c.linRead(la, int(sz))
-	// Compute after the write's translation succeeded (writePtr probed).
 	c.linWrite(la, int(sz), c.alu(op, sz, old, b))
 }
 
@@ -196,23 +201,7 @@ func opAluRMImm(c *CPU, in *Inst) {
 	if in.Op == 0x82 {
 		sz = 1
 	}
-	op := in.Reg & 7
-	b := signExtImm(in, sz)
-	if op == aluCMP {
-		c.alu(op, sz, c.rmRead(in, sz), b)
-		return
-	}
-	if in.Mod == 3 {
-		c.regSet(in, in.RM, sz, c.alu(op, sz, c.regGet(in, in.RM, sz), b))
-		return
-	}
-	la := c.linear(in.Seg, c.ea(in), int(sz), true)
-	if p := c.writePtr(la, int(sz)); p != nil {
-		storeN(p, sz, c.alu(op, sz, loadN(p, sz), b))
-		return
-	}
-	old := c.linRead(la, int(sz))
-	c.linWrite(la, int(sz), c.alu(op, sz, old, b))
+	c.aluToRM(in, in.Reg&7, sz, signExtImm(in, sz))
 }
 
 // opTestRM: 84/85.
