@@ -1255,3 +1255,12 @@ func (l *LAPIC) Load(data []byte) error {
 	l.proc.Set(l.intr)
 	return nil
 }
+
+// TPR returns the task-priority register (the CPU's CR8 reads TPR[7:4]).
+func (l *LAPIC) TPR() uint8 { return l.tpr }
+
+// SetTPR writes the task-priority register (MOV to CR8 writes TPR[7:4]).
+func (l *LAPIC) SetTPR(v uint8) {
+	l.tpr = v
+	l.update()
+}

@@ -33,6 +33,9 @@ func opMovFromCR(c *CPU, in *Inst) {
 			c.raise(ExcUD, 0)
 		}
 		v = c.CR8
+		if c.lapic != nil {
+			v = uint64(c.lapic.TPR() >> 4)
+		}
 	default:
 		c.raise(ExcUD, 0)
 	}
@@ -65,6 +68,9 @@ func opMovToCR(c *CPU, in *Inst) {
 			c.raise(ExcGP, 0)
 		}
 		c.CR8 = v
+		if c.lapic != nil {
+			c.lapic.SetTPR(uint8(v << 4))
+		}
 	}
 	c.stop = true
 }

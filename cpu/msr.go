@@ -60,6 +60,9 @@ type LocalAPIC interface {
 	SetTSCDeadline(deadline, tscNow uint64)
 	ReadMSR(n uint32) (uint64, bool)
 	WriteMSR(n uint32, v uint64) bool
+	// TPR and SetTPR back CR8 (CR8 = TPR[7:4], SDM Vol. 3A 10.8.6.1).
+	TPR() uint8
+	SetTPR(v uint8)
 }
 
 // SetLocalAPIC attaches the local APIC (nil: none).

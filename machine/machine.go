@@ -92,6 +92,7 @@ type Machine struct {
 	KBC      *chipset.I8042
 	Port92   *chipset.Port92
 	POST     *chipset.POSTPort
+	FERR     *chipset.FERR
 	DebugCon [2]*chipset.DebugCon
 	DebugExt *chipset.DebugExit
 	PCI      *chipset.PCIBus
@@ -243,6 +244,10 @@ func (m *Machine) build() error {
 	m.KBC.Register(ports)
 	m.Port92 = chipset.NewPort92(bus, m.requestReset)
 	m.Port92.Register(ports)
+	// x87 errors with CR0.NE = 0 go to IRQ 13 (cleared by port 0xF0).
+	m.FERR = chipset.NewFERR(shared.line(13))
+	m.FERR.Register(ports)
+	m.CPU.SetFPUHooks(cpu.FPUHooks{FERR: m.FERR.Set})
 	m.POST = chipset.NewPOSTPort()
 	m.POST.Register(ports)
 	m.DebugCon[0] = chipset.NewDebugCon(chipset.DebugConPort, m.cfg.DebugCon)
@@ -371,6 +376,7 @@ func (m *Machine) Reset() {
 	}
 	m.KBC.Reset()
 	m.Port92.Reset()
+	m.FERR.Reset()
 	m.PCI.Reset()
 	m.Host.Reset()
 	m.ISA.Reset()
