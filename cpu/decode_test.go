@@ -251,9 +251,20 @@ func classify(b []byte, mode Mode) (string, error) {
 		return "", fmt.Errorf("length %d, x86asm %d", in.Len, xl)
 	}
 
-	// We decode, x86asm does not. First check our length with x86asm on a
-	// surrogate of the same layout: drop F0/F2/F3/segment prefixes and
-	// put a well-known opcode of the same map and layout in its place.
+	// We decode, x86asm does not. MOV to/from CR/DR ignores the mod bits
+	// (SDM Vol. 2B MOV—Move to/from Control Registers): x86asm reads a
+	// memory operand's SIB and displacement, which can carry a long
+	// prefix run past 15 bytes, so it rejects an instruction whose real
+	// length is fine.
+	if in.Op >= Map0F|0x20 && in.Op <= Map0F|0x23 && in.ModRM>>6 != 3 {
+		mb := memBytes(b[p+k], b[p+k+1], int(in.AddrSize))
+		if int(in.Len)+mb > maxInstLen {
+			return clsMovCR, nil
+		}
+	}
+	// First check our length with x86asm on a surrogate of the same
+	// layout: drop F0/F2/F3/segment prefixes and put a well-known opcode
+	// of the same map and layout in its place.
 	if err := checkSurrogate(b, mode, &in, p, k); err != nil {
 		return "", err
 	}
