@@ -393,13 +393,22 @@ func variantDecodes(b []byte, mode Mode, in *Inst, p, k int, regs, pfx, mod bool
 				// Keep the length: trade a segment override (which does
 				// not change the layout) for the added prefix, so that a
 				// 15-byte form does not become a 16-byte one.
-				for j := 0; j < n; j++ {
-					switch s[j] {
-					case 0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65:
+				// A repeated prefix acts once, so one copy of a
+				// duplicate may go too.
+				traded := false
+				for j := 0; j < n && !traded; j++ {
+					dup := false
+					for k := j + 1; k < n; k++ {
+						if s[k] == s[j] && s[j]&0xF0 != 0x40 {
+							dup = true
+						}
+					}
+					switch {
+					case s[j] == 0x26 || s[j] == 0x2E || s[j] == 0x36 || s[j] == 0x3E || s[j] == 0x64 || s[j] == 0x65, dup:
 						copy(s[j:], s[j+1:n])
 						n--
 						d--
-						j = n
+						traded = true
 					}
 				}
 				// before a trailing REX, which must stay last
