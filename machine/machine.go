@@ -43,7 +43,18 @@ type Config struct {
 	// ForceAPIC builds the local APIC, I/O APIC and HPET even when the
 	// CPU model does not advertise an APIC (apic.go).
 	ForceAPIC bool
+	// Accel selects the execution engine: AccelJIT ("" too) compiles hot
+	// blocks to host code; AccelInterp only interprets.
+	Accel string
+	// JITStats, when set, receives the JIT's statistics when Run returns.
+	JITStats io.Writer
 }
+
+// Execution engines (Config.Accel, -accel).
+const (
+	AccelJIT    = "jit"
+	AccelInterp = "interp"
+)
 
 // DefaultCPUModel is the CPU model of a machine whose Config names none.
 const DefaultCPUModel = "x86-64-v2"
@@ -138,6 +149,11 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if err := checkBoot(cfg); err != nil { // -boot direct|firmware (fwboot.go)
 		return nil, err
+	}
+	switch cfg.Accel {
+	case "", AccelJIT, AccelInterp:
+	default:
+		return nil, fmt.Errorf("-accel %q: want jit or interp", cfg.Accel)
 	}
 	m := &Machine{cfg: cfg, inject: make(chan func(), 1024)}
 	if cfg.Serial == nil {

@@ -104,6 +104,8 @@ type runFlags struct {
 	noReboot, dumpScreen                  bool
 	timeout                               time.Duration
 	cpuModel                              string
+	accel                                 string
+	jitStats                              bool
 	trace                                 string
 	traceExc                              bool
 	screenshot                            string
@@ -133,6 +135,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "exit instead of rebooting on a guest reset or triple fault")
 	fs.BoolVar(&f.dumpScreen, "dump-screen", false, "print the VGA text screen on exit")
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this much wall-clock time (exit status 124)")
+	fs.StringVar(&f.accel, "accel", machine.AccelJIT, "execution engine: jit (hot blocks compiled to host code) or interp (interpreter only)")
+	fs.BoolVar(&f.jitStats, "jit-stats", false, "print the JIT's statistics on stderr on exit (blocks compiled, cache flushes, exits by reason, time in compiled code)")
 	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model: x86-64-v2 (default), p6 (32-bit, no FPU), max (every instruction Fuji implements)")
 	fs.StringVar(&f.trace, "trace", "", "write an instruction trace to FILE (slow: one instruction at a time)")
 	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
@@ -240,6 +244,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		DebugCon:  debugOut,
 		SerialCon: f.display == "none" && f.serial != "none",
 		CPUModel:  f.cpuModel,
+		Accel:     f.accel,
+		JITStats:  jitStatsOut(f.jitStats),
 		NoReboot:  f.noReboot,
 		RealTime:  realTime,
 	}
@@ -372,4 +378,12 @@ func startInput(m *machine.Machine, stdin *os.File, interactive bool, stderr io.
 		}
 	}()
 	return restore
+}
+
+// jitStatsOut is where -jit-stats prints: stderr, or nowhere.
+func jitStatsOut(on bool) io.Writer {
+	if on {
+		return os.Stderr
+	}
+	return nil
 }
