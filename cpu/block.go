@@ -30,6 +30,10 @@ type block struct {
 	succ    [2]*block
 	succRIP [2]uint64
 	succGen uint64
+	// JIT: runs counted towards JITThreshold (all ones: never compile),
+	// and the translation once compiled (accel.go).
+	hits   uint32
+	native *NativeCode
 }
 
 type blockCache struct {
@@ -80,9 +84,14 @@ func fastIndex(key uint64) uint64 {
 }
 
 func (bc *blockCache) flushAll(c *CPU) {
-	for p := range bc.byPage {
+	for p, pb := range bc.byPage {
 		c.bus.ClearCodePage(p)
+		for _, b := range pb.blocks {
+			// Chained translations may still jump to it.
+			b.valid = false
+		}
 	}
+	c.flushNative()
 	clear(bc.fast[:])
 	clear(bc.all)
 	clear(bc.byPage)

@@ -92,6 +92,8 @@ type CPU struct {
 	ShutdownReason string
 
 	fpuHooks FPUHooks // FERR# for the legacy x87 error path (fpustate.go)
+
+	jit jitState // the block JIT's side (accel.go)
 }
 
 // New returns a CPU in the reset state.
@@ -365,6 +367,22 @@ func (c *CPU) runBlocks(budget int64) {
 			continue
 		}
 		b := c.chained(prev)
+		if c.jit.accel != nil && b.valid {
+			if b.native != nil && b.native.RIP == c.RIP && c.nativeOK() {
+				last, n := c.runNative(b, c.icount+uint64(budget-done))
+				done += int64(n)
+				prev = last
+				if c.eventPending() {
+					return
+				}
+				continue
+			}
+			if b.native == nil && b.hits != ^uint32(0) {
+				if b.hits++; b.hits >= JITThreshold && c.nativeOK() {
+					c.compileBlock(b)
+				}
+			}
+		}
 		c.stop = false
 		insts := b.insts
 		c.blockStart = c.RIP

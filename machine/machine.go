@@ -11,6 +11,7 @@ import (
 
 	"fuji/chipset"
 	"fuji/cpu"
+	"fuji/jit"
 	"fuji/mem"
 	"fuji/roms"
 )
@@ -137,6 +138,7 @@ type Machine struct {
 
 	front  *frontend
 	status machineStatus
+	jit    *jit.JIT // nil with -accel interp
 }
 
 // New builds a machine in its power-on state.
@@ -203,6 +205,17 @@ func New(cfg Config) (*Machine, error) {
 	}
 	m.CPU = c
 	m.Clock.cpu = c
+	if cfg.Accel != AccelInterp {
+		j, err := jit.New(c)
+		if err != nil {
+			return nil, err
+		}
+		m.jit = j
+		if cfg.JITStats != nil {
+			j.CountHelpers()
+			c.EnableJITTiming()
+		}
+	}
 	// The TSC runs at 1 GHz on the virtual clock, halted time included
 	// (an invariant TSC), so RDTSC, the PIT, the PM timer and the APIC
 	// timer agree.

@@ -70,6 +70,9 @@ func (m *Machine) Run(limit time.Duration) (res Result) {
 		wallEnd = time.Now().Add(limit)
 	}
 	defer func() {
+		if m.jit != nil && m.cfg.JITStats != nil {
+			m.jit.Report(m.cfg.JITStats, m.CPU)
+		}
 		if r := recover(); r != nil {
 			// A genuine emulator bug: report it with the CPU state
 			// instead of a Go stack trace.

@@ -1,0 +1,281 @@
+package cpu
+
+import (
+	"time"
+	"unsafe"
+)
+
+// The CPU's side of the block JIT (package jit). The interpreter's block
+// cache stays the single source of blocks: a block that has run
+// JITThreshold times is handed to the Accelerator, which translates it to
+// host code. Generated code never calls Go. It leaves through an exit with
+// a reason in CPU fields (the wazero pattern), and runNative below handles
+// the exit in Go: it interprets one instruction the code could not run
+// (a helper exit), links a chain slot to the next block, or returns to the
+// interpreter loop when the budget is spent or an event is pending.
+//
+// Invariants the generated code relies on and keeps:
+//   - On entry and at every exit the lazy flags are materialised
+//     (lop == lazyNone): the arithmetic flags live in State.flags.
+//   - RIP in State is exact at every exit; inside a block it is a
+//     compile-time constant (NativeCode.RIP is the block's entry RIP).
+//   - icount is exact at every exit (each exit adds what retired).
+//   - Generated code never faults: segment, page and alignment checks
+//     that fail, TLB misses and MMIO go to a helper exit, where the
+//     interpreter runs the instruction and raises the exception.
+
+// JITThreshold is how many times a block runs in the interpreter before
+// it is compiled.
+const JITThreshold = 32
+
+// Accelerator compiles blocks and runs their code (package jit).
+type Accelerator interface {
+	// Compile translates a block, or returns nil (then the block stays
+	// interpreted).
+	Compile(c *CPU, src *BlockSource) *NativeCode
+	// Enter runs generated code from entry until it exits.
+	Enter(c *CPU, entry uintptr)
+	// Link points chain slot slot at target, valid while the CPU's chain
+	// generation equals gen.
+	Link(slot uint32, target uintptr, gen uint64)
+	// Flush drops every translation.
+	Flush()
+}
+
+// BlockSource is what the compiler translates: a decoded block.
+type BlockSource struct {
+	Insts []Inst
+	RIP   uint64 // RIP of the first instruction
+	Mode  Mode
+	// Valid points at the block's validity flag; generated code checks it
+	// on entry (a write to the block's code clears it).
+	Valid *bool
+	// ID names the block in exits (CPU.jitBlock).
+	ID uint32
+}
+
+// NativeCode is a block's translation.
+type NativeCode struct {
+	Entry uintptr
+	// Resume[i] is where the code continues after instruction i ran in Go
+	// at a helper exit; 0 means return to the block loop.
+	Resume []uintptr
+	RIP    uint64
+}
+
+// Exit reasons generated code leaves in CPU.jitExit.
+const (
+	JITExitHelper  = 1 // run Insts[jitIndex] of block jitBlock in Go, then resume
+	JITExitChain   = 2 // block end: RIP set; jitSlot names the chain slot to link
+	JITExitInvalid = 3 // the entered block was invalidated; RIP is its start
+	JITExitBranch  = 4 // block end through an indirect branch (no slot)
+)
+
+// JITStats counts what the JIT did.
+type JITStats struct {
+	Entries, Helpers, ChainExits, Invalid, Indirect, Links uint64
+	// NativeNanos is the wall time spent in generated code and in the
+	// handling of its exits (measured only after EnableJITTiming).
+	NativeNanos int64
+}
+
+// Layout gives the byte offsets from a *CPU of the fields generated code
+// reads and writes.
+type Layout struct {
+	R, RIP, Flags, Lop                      uintptr
+	SegBase, SegRLo, SegRHi, SegWLo, SegWHi uintptr // of c.seg[0]; stride SegStride
+	SegStride                               uintptr
+	CSLimit                                 uintptr // State.Seg[CS].Limit (uint32)
+	TLBRead, TLBWrite                       uintptr // tlb.r[0], tlb.w[0]
+	TLBEntrySize, TLBTag, TLBHost           uintptr
+	TLBBits                                 uint
+	UserTag, StackMask                      uintptr
+	ICount, Limit                           uintptr
+	ChainGen, Epoch                         uintptr
+	Exit, Index, Block, Slot                uintptr
+}
+
+// JITLayout returns the offsets of the CPU fields generated code uses.
+func JITLayout() Layout {
+	var c CPU
+	base := uintptr(unsafe.Pointer(&c))
+	off := func(p unsafe.Pointer) uintptr { return uintptr(p) - base }
+	return Layout{
+		R:            off(unsafe.Pointer(&c.R[0])),
+		RIP:          off(unsafe.Pointer(&c.RIP)),
+		Flags:        off(unsafe.Pointer(&c.flags)),
+		Lop:          off(unsafe.Pointer(&c.lop)),
+		SegBase:      off(unsafe.Pointer(&c.seg[0].base)),
+		SegRLo:       off(unsafe.Pointer(&c.seg[0].rlo)),
+		SegRHi:       off(unsafe.Pointer(&c.seg[0].rhi)),
+		SegWLo:       off(unsafe.Pointer(&c.seg[0].wlo)),
+		SegWHi:       off(unsafe.Pointer(&c.seg[0].whi)),
+		SegStride:    unsafe.Sizeof(c.seg[0]),
+		CSLimit:      off(unsafe.Pointer(&c.Seg[CS].Limit)),
+		TLBRead:      off(unsafe.Pointer(&c.tlb.r[0])),
+		TLBWrite:     off(unsafe.Pointer(&c.tlb.w[0])),
+		TLBEntrySize: unsafe.Sizeof(c.tlb.r[0]),
+		TLBTag:       unsafe.Offsetof(c.tlb.r[0].tag),
+		TLBHost:      unsafe.Offsetof(c.tlb.r[0].host),
+		TLBBits:      tlbBits,
+		UserTag:      off(unsafe.Pointer(&c.userTag)),
+		StackMask:    off(unsafe.Pointer(&c.stackMask)),
+		ICount:       off(unsafe.Pointer(&c.icount)),
+		Limit:        off(unsafe.Pointer(&c.jit.jitLimit)),
+		ChainGen:     off(unsafe.Pointer(&c.chainGen)),
+		Epoch:        off(unsafe.Pointer(&c.tlb.epoch)),
+		Exit:         off(unsafe.Pointer(&c.jit.jitExit)),
+		Index:        off(unsafe.Pointer(&c.jit.jitIndex)),
+		Block:        off(unsafe.Pointer(&c.jit.jitBlock)),
+		Slot:         off(unsafe.Pointer(&c.jit.jitSlot)),
+	}
+}
+
+// jitState is the CPU's JIT bookkeeping.
+type jitState struct {
+	accel    Accelerator
+	jitLimit uint64 // generated code exits at a block end once icount reaches it
+	jitExit  uint32
+	jitIndex uint32
+	jitBlock uint32
+	jitSlot  uint32
+	// native lists the compiled blocks by ID (exits name blocks by ID).
+	native []*block
+	stats  JITStats
+	timing bool
+}
+
+// EnableJITTiming makes the CPU measure the time spent in generated code
+// (JITStats.NativeNanos); it costs two clock reads per entry.
+func (c *CPU) EnableJITTiming() { c.jit.timing = true }
+
+// SetAccelerator attaches a block compiler (nil: interpreter only).
+func (c *CPU) SetAccelerator(a Accelerator) {
+	c.jit.accel = a
+	c.FlushBlocks()
+}
+
+// JITStats returns the JIT's counters (blocks compiled, exits by reason).
+func (c *CPU) JITStats() JITStats { return c.jit.stats }
+
+// nativeOK reports whether generated code may run now: nothing asks for
+// one instruction at a time, and no per-access checks are active.
+func (c *CPU) nativeOK() bool {
+	return c.jit.accel != nil && !c.IntShadow && c.flags&FlagTF == 0 && c.DR[7]&0xff == 0 &&
+		(c.Hooks == nil || c.Hooks.Instr == nil) && !c.extraChecks
+}
+
+// compileBlock hands a hot block to the accelerator.
+func (c *CPU) compileBlock(b *block) {
+	if b.page2 != noPage {
+		// The block's second page is rechecked at every entry.
+		b.hits = ^uint32(0)
+		return
+	}
+	id := uint32(len(c.jit.native))
+	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, Valid: &b.valid, ID: id}
+	nc := c.jit.accel.Compile(c, &src)
+	if nc == nil {
+		b.hits = ^uint32(0)
+		return
+	}
+	b.native = nc
+	c.jit.native = append(c.jit.native, b)
+}
+
+// flushNative forgets every translation (the blocks stay).
+func (c *CPU) flushNative() {
+	for _, b := range c.jit.native {
+		b.native = nil
+		b.hits = 0
+	}
+	clear(c.jit.native)
+	c.jit.native = c.jit.native[:0]
+	if c.jit.accel != nil {
+		c.jit.accel.Flush()
+	}
+}
+
+// eventPending reports whether the interpreter loop must look at events
+// before running on.
+func (c *CPU) eventPending() bool {
+	return c.intr && c.flags&FlagIF != 0 || c.nmiPending || c.Halted || c.stopReq || c.ShutdownReason != ""
+}
+
+// runNative runs block b's code and handles its exits until control
+// returns to the block loop. It returns the last block that ran (for
+// chaining) and the instructions retired.
+func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
+	start := c.icount
+	if c.jit.timing {
+		t0 := time.Now()
+		defer func() { c.jit.stats.NativeNanos += int64(time.Since(t0)) }()
+	}
+	c.materialize()
+	c.jit.jitLimit = limit
+	entry := b.native.Entry
+	for {
+		c.jit.stats.Entries++
+		c.jit.accel.Enter(c, entry)
+		last = c.jit.native[c.jit.jitBlock]
+		switch c.jit.jitExit {
+		case JITExitHelper:
+			c.jit.stats.Helpers++
+			k := c.jit.jitIndex
+			in := &last.insts[k]
+			c.blocks.cur = last
+			c.inBlock = false // icount is exact: a fault adds nothing
+			c.stop = false
+			c.ip0 = c.RIP
+			c.RIP = (c.RIP + uint64(in.Len)) & c.ipm
+			in.fn(c, in)
+			c.icount++
+			if c.stop || !c.nativeOK() || last.native == nil || !last.valid {
+				return last, c.icount - start
+			}
+			entry = last.native.Resume[k]
+			if entry == 0 {
+				return last, c.icount - start
+			}
+			c.materialize()
+			if c.eventPending() {
+				// Finish the block, as the interpreter would, then stop.
+				c.jit.jitLimit = 0
+			}
+		case JITExitChain:
+			c.jit.stats.ChainExits++
+			if c.icount >= c.jit.jitLimit || c.eventPending() {
+				return last, c.icount - start
+			}
+			c.checkBus()
+			next := c.chained(last)
+			if next.native == nil || next.native.RIP != c.RIP || !next.valid {
+				return last, c.icount - start
+			}
+			c.jit.stats.Links++
+			c.jit.accel.Link(c.jit.jitSlot, next.native.Entry, c.chainGen+c.tlb.epoch)
+			entry = next.native.Entry
+		case JITExitInvalid:
+			c.jit.stats.Invalid++
+			return nil, c.icount - start
+		default: // JITExitBranch: RIP is the indirect target
+			c.jit.stats.Indirect++
+			if c.icount >= c.jit.jitLimit || c.eventPending() {
+				return last, c.icount - start
+			}
+			c.checkBus()
+			next := c.chained(last)
+			if next.native == nil || next.native.RIP != c.RIP || !next.valid {
+				return last, c.icount - start
+			}
+			entry = next.native.Entry
+		}
+	}
+}
+
+// Faults reports whether the instruction, as decoded, only raises an
+// exception (#UD, a CS limit or length #GP): the JIT leaves it to the
+// interpreter.
+func (in *Inst) Faults() bool {
+	return in.fn == nil || isUD(in.fn) || funcID(in.fn) == funcID(opCSLimit) || funcID(in.fn) == funcID(opTooLong)
+}

@@ -1,0 +1,296 @@
+package jit
+
+import (
+	"fuji/cpu"
+
+	"github.com/twitchyliquid64/golang-asm/obj"
+	"github.com/twitchyliquid64/golang-asm/obj/x86"
+)
+
+// Integer ALU instructions run as the same host instruction at the same
+// size, so results and flags are the hardware's.
+
+const (
+	aluADD = iota
+	aluOR
+	aluADC
+	aluSBB
+	aluAND
+	aluSUB
+	aluXOR
+	aluCMP
+)
+
+var aluOps = [8][4]obj.As{
+	{x86.AADDB, x86.AADDW, x86.AADDL, x86.AADDQ},
+	{x86.AORB, x86.AORW, x86.AORL, x86.AORQ},
+	{x86.AADCB, x86.AADCW, x86.AADCL, x86.AADCQ},
+	{x86.ASBBB, x86.ASBBW, x86.ASBBL, x86.ASBBQ},
+	{x86.AANDB, x86.AANDW, x86.AANDL, x86.AANDQ},
+	{x86.ASUBB, x86.ASUBW, x86.ASUBL, x86.ASUBQ},
+	{x86.AXORB, x86.AXORW, x86.AXORL, x86.AXORQ},
+	{x86.ACMPB, x86.ACMPW, x86.ACMPL, x86.ACMPQ},
+}
+
+func sizeIndex(sz uint8) int {
+	switch sz {
+	case 1:
+		return 0
+	case 2:
+		return 1
+	case 4:
+		return 2
+	}
+	return 3
+}
+
+// immValue is the instruction's immediate sign-extended from its encoded
+// size, then as a signed value of sz bytes (how the host encodes it).
+func immValue(in *cpu.Inst, sz uint8) int64 {
+	v := in.Imm
+	switch in.ImmSize {
+	case 1:
+		v = uint64(int64(int8(v)))
+	case 2:
+		v = uint64(int64(int16(v)))
+	case 4:
+		v = uint64(int64(int32(v)))
+	}
+	switch sz {
+	case 1:
+		return int64(int8(v))
+	case 2:
+		return int64(int16(v))
+	case 4:
+		return int64(int32(v))
+	}
+	return int64(v)
+}
+
+// aluCore applies ALU operation op of size sz with source from to AX.
+func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
+	a := g.a
+	if op == aluADC || op == aluSBB {
+		if !g.hostHas(1) {
+			g.spill()
+			a.op(x86.ABTQ, imm(0), st(g.lay.Flags))
+		}
+	}
+	as := aluOps[op][sizeIndex(sz)]
+	if op == aluCMP {
+		a.op(as, reg(rAX), from)
+	} else {
+		a.op(as, from, reg(rAX))
+	}
+	g.wrote(arithFlags)
+}
+
+// storeRM writes AX to the r/m operand (DX holds a memory operand's host
+// address).
+func (g *gen) storeRM(in *cpu.Inst, sz uint8) {
+	if in.Mod == 3 {
+		g.storeReg(rAX, in, in.RM, sz)
+		return
+	}
+	g.a.op(storeOp(sz), reg(rAX), mem(rDX, 0))
+}
+
+// loadDstRM loads the r/m destination of a read-modify-write into AX
+// (DX: its host address).
+func (g *gen) loadDstRM(in *cpu.Inst, sz uint8, write bool) {
+	if in.Mod == 3 {
+		g.loadReg(rAX, in, in.RM, sz)
+		return
+	}
+	g.memOperand(in, sz, write)
+	g.a.op(loadOp(sz), mem(rDX, 0), reg(rAX))
+}
+
+// aluRM: op r/m, reg (srcReg) or op r/m, imm.
+func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
+	g.loadDstRM(in, sz, op != aluCMP)
+	from := imm(immValue(in, sz))
+	if srcReg {
+		g.loadReg(rCX, in, in.Reg, sz)
+		from = reg(rCX)
+	}
+	g.aluCore(op, sz, from)
+	if op != aluCMP {
+		g.storeRM(in, sz)
+	}
+	g.retire()
+	return true
+}
+
+// aluReg: op reg, r/m.
+func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
+	g.loadRM(rCX, in, sz)
+	g.loadReg(rAX, in, in.Reg, sz)
+	g.aluCore(op, sz, reg(rCX))
+	if op != aluCMP {
+		g.storeReg(rAX, in, in.Reg, sz)
+	}
+	g.retire()
+	return true
+}
+
+// aluAcc: op AL/eAX, imm.
+func (g *gen) aluAcc(in *cpu.Inst, op int, sz uint8) bool {
+	g.loadReg(rAX, in, cpu.RAX, sz)
+	g.aluCore(op, sz, imm(immValue(in, sz)))
+	if op != aluCMP {
+		g.storeReg(rAX, in, cpu.RAX, sz)
+	}
+	g.retire()
+	return true
+}
+
+// test: TEST r/m, reg or TEST r/m, imm (or TEST acc, imm).
+func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
+	if acc {
+		g.loadReg(rAX, in, cpu.RAX, sz)
+	} else {
+		g.loadDstRM(in, sz, false)
+	}
+	from := imm(immValue(in, sz))
+	if srcReg {
+		g.loadReg(rCX, in, in.Reg, sz)
+		from = reg(rCX)
+	}
+	g.a.op(sized(sz, x86.ATESTB, x86.ATESTW, x86.ATESTL, x86.ATESTQ), from, reg(rAX))
+	g.wrote(arithFlags)
+	g.retire()
+	return true
+}
+
+// unary: INC, DEC, NOT, NEG of r/m.
+func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
+	g.loadDstRM(in, sz, true)
+	var as obj.As
+	var w uint64
+	switch kind {
+	case 0:
+		as, w = sized(sz, x86.AINCB, x86.AINCW, x86.AINCL, x86.AINCQ), arithFlags&^1
+	case 1:
+		as, w = sized(sz, x86.ADECB, x86.ADECW, x86.ADECL, x86.ADECQ), arithFlags&^1
+	case 2:
+		as = sized(sz, x86.ANOTB, x86.ANOTW, x86.ANOTL, x86.ANOTQ)
+	default:
+		as, w = sized(sz, x86.ANEGB, x86.ANEGW, x86.ANEGL, x86.ANEGQ), arithFlags
+	}
+	if w&1 == 0 && w != 0 && g.flags == flagsHost && g.live&1 == 0 {
+		// INC/DEC keep CF: the host's must be the guest's, or stay
+		// out of the live set.
+		g.spill()
+	}
+	g.a.op1(as, reg(rAX))
+	if w != 0 {
+		g.wrote(w)
+	}
+	g.storeRM(in, sz)
+	g.retire()
+	return true
+}
+
+// incDecReg: 40-4F outside 64-bit mode.
+func (g *gen) incDecReg(in *cpu.Inst) bool {
+	r := uint8(in.Op & 7)
+	sz := in.OpSize
+	if g.flags == flagsHost && g.live&1 == 0 {
+		g.spill()
+	}
+	g.loadReg(rAX, in, r, sz)
+	if in.Op < 0x48 {
+		g.a.op1(sized(sz, x86.AINCB, x86.AINCW, x86.AINCL, x86.AINCQ), reg(rAX))
+	} else {
+		g.a.op1(sized(sz, x86.ADECB, x86.ADECW, x86.ADECL, x86.ADECQ), reg(rAX))
+	}
+	g.wrote(arithFlags &^ 1)
+	g.storeReg(rAX, in, r, sz)
+	g.retire()
+	return true
+}
+
+// imul: 0F AF (reg = reg * r/m), 69 and 6B (reg = r/m * imm). CF and OF
+// are defined; the host's SF, ZF, AF, PF stand for the undefined ones.
+func (g *gen) imul(in *cpu.Inst) bool {
+	sz := in.OpSize
+	if sz == 2 {
+		return false
+	}
+	g.loadRM(rCX, in, sz)
+	if in.Op == cpu.Map0F|0xaf {
+		g.loadReg(rAX, in, in.Reg, sz)
+		g.a.op(sized(sz, 0, 0, x86.AIMULL, x86.AIMULQ), reg(rCX), reg(rAX))
+	} else {
+		g.a.op3(sized(sz, 0, 0, x86.AIMUL3L, x86.AIMUL3Q), imm(immValue(in, sz)), reg(rCX), reg(rAX))
+	}
+	g.wrote(arithFlags)
+	g.storeReg(rAX, in, in.Reg, sz)
+	g.retire()
+	return true
+}
+
+// shift: C0/C1 (imm8), D0/D1 (1), D2/D3 (CL) with ROL, ROR, SHL, SHR,
+// SAL, SAR.
+func (g *gen) shift(in *cpu.Inst) bool {
+	sz := in.OpSize
+	if in.Op&1 == 0 {
+		sz = 1
+	}
+	var as obj.As
+	var w uint64 = arithFlags
+	switch in.Reg & 7 {
+	case 0:
+		as, w = sized(sz, x86.AROLB, x86.AROLW, x86.AROLL, x86.AROLQ), 0x801
+	case 1:
+		as, w = sized(sz, x86.ARORB, x86.ARORW, x86.ARORL, x86.ARORQ), 0x801
+	case 4, 6:
+		as = sized(sz, x86.ASHLB, x86.ASHLW, x86.ASHLL, x86.ASHLQ)
+	case 5:
+		as = sized(sz, x86.ASHRB, x86.ASHRW, x86.ASHRL, x86.ASHRQ)
+	case 7:
+		as = sized(sz, x86.ASARB, x86.ASARW, x86.ASARL, x86.ASARQ)
+	default:
+		return false // RCL, RCR
+	}
+	mask := uint64(31)
+	if sz == 8 {
+		mask = 63
+	}
+	a := g.a
+	switch in.Op {
+	case 0xc0, 0xc1, 0xd0, 0xd1:
+		n := uint64(1)
+		if in.Op < 0xd0 {
+			n = in.Imm & 0xff
+		}
+		if n&mask == 0 {
+			return false
+		}
+		if w != arithFlags && g.flags == flagsHost && g.live&^w != 0 && g.live&arithFlags != arithFlags {
+			g.spill()
+		}
+		g.loadDstRM(in, sz, true)
+		a.op(as, imm(int64(n&mask)), reg(rAX))
+		g.wrote(w)
+		g.storeRM(in, sz)
+	default: // CL
+		g.spill()
+		g.loadDstRM(in, sz, true)
+		a.op(x86.AMOVBLZX, st(g.lay.R+cpu.RCX*8), reg(rCX))
+		a.op(as, reg(rCX), reg(rAX))
+		a.op0(x86.APUSHFQ)
+		a.op1(x86.APOPQ, reg(rBX))
+		g.storeRM(in, sz)
+		skip := a.label()
+		a.op(x86.ATESTL, imm(int64(mask)), reg(rCX))
+		a.jmp(x86.AJEQ, skip)
+		a.op(x86.AANDL, imm(int64(w)), reg(rBX))
+		a.op(x86.AANDQ, imm(^int64(w)), st(g.lay.Flags))
+		a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
+		a.place(skip)
+	}
+	g.retire()
+	return true
+}

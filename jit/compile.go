@@ -1,0 +1,358 @@
+package jit
+
+import (
+	"unsafe"
+
+	"fuji/cpu"
+
+	"github.com/twitchyliquid64/golang-asm/obj"
+	"github.com/twitchyliquid64/golang-asm/obj/x86"
+)
+
+// Host registers. R15 holds the CPU pointer for the whole of generated
+// code; the others are scratch within one guest instruction:
+//   AX, CX  operands and results
+//   DX      host address of the memory operand
+//   SI      effective, then linear, address
+//   DI, BX  address checks and flag spills
+//   R8      stack offset of a push or pop
+const (
+	rAX = x86.REG_AX
+	rCX = x86.REG_CX
+	rDX = x86.REG_DX
+	rBX = x86.REG_BX
+	rSI = x86.REG_SI
+	rDI = x86.REG_DI
+	r8  = x86.REG_R8
+	rCPU
+)
+
+// arithFlags are the six status flags (CF PF AF ZF SF OF).
+const arithFlags = 0x8d5
+
+// Where the guest's arithmetic flags are at a point of generated code.
+// At entry and at every exit they are in memory (cpu.State's flags, lazy
+// flags materialised). After a native ALU instruction they are in the
+// host's RFLAGS (the live bits; the others still in memory), until code
+// that clobbers host flags needs them spilled.
+const (
+	flagsMem = iota
+	flagsHost
+)
+
+// gen compiles one block.
+type gen struct {
+	j   *JIT
+	a   *asm
+	lay cpu.Layout
+	src *cpu.BlockSource
+	ipm uint64
+
+	i         int    // instruction being compiled
+	rip, next uint64 // its address and the next instruction's
+	labels    []*obj.Prog
+	resume    []*obj.Prog
+	isNative  []bool
+	native    int
+	tails     []func()
+	slotsUsed int
+	slow      *obj.Prog // the current instruction's slow path, once made
+
+	// Compile-time state of the inline path.
+	pending int // instructions retired since icount was last updated
+	flags   int
+	live    uint64 // with flagsHost: the bits the host RFLAGS holds
+	ended   bool   // the inline path has left the block
+}
+
+func newGen(j *JIT, src *cpu.BlockSource) *gen {
+	n := len(src.Insts)
+	g := &gen{j: j, a: j.asm, lay: j.lay, src: src,
+		labels: make([]*obj.Prog, n+1), resume: make([]*obj.Prog, n), isNative: make([]bool, n)}
+	switch src.Mode {
+	case cpu.Mode64:
+		g.ipm = ^uint64(0)
+	case cpu.Mode32:
+		g.ipm = 0xffffffff
+	default:
+		g.ipm = 0xffff
+	}
+	return g
+}
+
+func (g *gen) mode64() bool { return g.src.Mode == cpu.Mode64 }
+
+func (g *gen) compile() ([]byte, error) {
+	a := g.a
+	a.reset()
+	for i := range g.labels {
+		g.labels[i] = a.label()
+	}
+	// Prologue: leave if the block was invalidated since it was linked.
+	invalid := a.label()
+	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(g.src.Valid)))), reg(rAX))
+	a.op(x86.ACMPB, mem(rAX, 0), imm(0))
+	a.jmp(x86.AJEQ, invalid)
+	g.tails = append(g.tails, func() {
+		a.place(invalid)
+		g.exitWith(cpu.JITExitInvalid, 0)
+	})
+
+	rip := g.src.RIP
+	for i := range g.src.Insts {
+		in := &g.src.Insts[i]
+		g.i, g.rip = i, rip
+		g.next = (rip + uint64(in.Len)) & g.ipm
+		a.place(g.labels[i])
+		g.slow = nil
+		if !in.Faults() && g.emit(in) {
+			g.isNative[i] = true
+			g.native++
+			if g.slow != nil && !g.ended {
+				g.makeResume(i)
+			}
+		} else {
+			g.helper()
+		}
+		rip = g.next
+	}
+	a.place(g.labels[len(g.src.Insts)])
+	if !g.ended {
+		g.chainTo(rip)
+	}
+	for k := 0; k < len(g.tails); k++ {
+		g.tails[k]()
+	}
+	return a.assemble()
+}
+
+// retire counts the current instruction as retired on the inline path.
+func (g *gen) retire() { g.pending++ }
+
+// Flags.
+
+// spill writes live host flags to memory.
+func (g *gen) spill() {
+	if g.flags != flagsHost {
+		return
+	}
+	a := g.a
+	m := int64(g.live & arithFlags)
+	a.op0(x86.APUSHFQ)
+	a.op1(x86.APOPQ, reg(rBX))
+	a.op(x86.AANDL, imm(m), reg(rBX))
+	a.op(x86.AANDQ, imm(^m), st(g.lay.Flags))
+	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
+	g.flags = flagsMem
+	g.live = 0
+}
+
+// clobber is called before emitting host code that changes host flags
+// for its own purposes.
+func (g *gen) clobber() { g.spill() }
+
+// wrote records that the native instruction just emitted set the flags
+// in mask (the host instruction computes exactly the guest's).
+func (g *gen) wrote(mask uint64) {
+	if g.flags == flagsHost {
+		g.live |= mask
+	} else {
+		g.flags = flagsHost
+		g.live = mask
+	}
+}
+
+// hostHas reports whether host RFLAGS holds every flag in mask.
+func (g *gen) hostHas(mask uint64) bool {
+	return g.flags == flagsHost && g.live&mask == mask
+}
+
+// condMask is the flags a condition code reads.
+func condMask(cc uint8) uint64 {
+	switch cc >> 1 {
+	case 0:
+		return 0x800
+	case 1:
+		return 1
+	case 2:
+		return 0x40
+	case 3:
+		return 0x41
+	case 4:
+		return 0x80
+	case 5:
+		return 4
+	case 6:
+		return 0x880
+	}
+	return 0x8c0
+}
+
+// Host condition jumps by guest condition code.
+var hostJcc = [16]obj.As{x86.AJOS, x86.AJOC, x86.AJCS, x86.AJCC, x86.AJEQ, x86.AJNE, x86.AJLS, x86.AJHI,
+	x86.AJMI, x86.AJPL, x86.AJPS, x86.AJPC, x86.AJLT, x86.AJGE, x86.AJLE, x86.AJGT}
+
+var hostSetcc = [16]obj.As{x86.ASETOS, x86.ASETOC, x86.ASETCS, x86.ASETCC, x86.ASETEQ, x86.ASETNE, x86.ASETLS, x86.ASETHI,
+	x86.ASETMI, x86.ASETPL, x86.ASETPS, x86.ASETPC, x86.ASETLT, x86.ASETGE, x86.ASETLE, x86.ASETGT}
+
+// condition makes host flags decide guest condition cc and returns the
+// host condition code (an index into hostJcc/hostSetcc) that is true
+// when cc is. It uses the host flags when they hold what cc reads;
+// otherwise it evaluates cc from the flags in memory into ZF.
+func (g *gen) condition(cc uint8) uint8 {
+	if g.hostHas(condMask(cc)) {
+		return cc
+	}
+	g.spill()
+	a := g.a
+	a.op(x86.AMOVL, st(g.lay.Flags), reg(rBX))
+	switch cc >> 1 {
+	case 6: // SF != OF
+		a.op(x86.AMOVL, reg(rBX), reg(rDI))
+		a.op(x86.ASHRL, imm(4), reg(rDI))
+		a.op(x86.AXORL, reg(rDI), reg(rBX))
+		a.op(x86.AANDL, imm(0x80), reg(rBX))
+	case 7: // ZF || SF != OF
+		a.op(x86.AMOVL, reg(rBX), reg(rDI))
+		a.op(x86.ASHRL, imm(4), reg(rDI))
+		a.op(x86.AXORL, reg(rBX), reg(rDI))
+		a.op(x86.AANDL, imm(0x80), reg(rDI))
+		a.op(x86.AANDL, imm(0x40), reg(rBX))
+		a.op(x86.AORL, reg(rDI), reg(rBX))
+	default:
+		a.op(x86.AANDL, imm(int64(condMask(cc))), reg(rBX))
+	}
+	// Now ZF is clear exactly when the even condition (cc&^1) holds.
+	if cc&1 == 0 {
+		return 5 // NE
+	}
+	return 4 // EQ
+}
+
+// Exits.
+
+// storeRIP sets State.RIP to a constant.
+func (g *gen) storeRIP(v uint64) {
+	if int64(v) == int64(int32(v)) {
+		g.a.op(x86.AMOVQ, imm(int64(v)), st(g.lay.RIP))
+		return
+	}
+	g.a.op(x86.AMOVQ, imm(int64(v)), reg(rCX))
+	g.a.op(x86.AMOVQ, reg(rCX), st(g.lay.RIP))
+}
+
+// account adds the pending instructions to icount.
+func (g *gen) account() {
+	if g.pending > 0 {
+		g.a.op(x86.AADDQ, imm(int64(g.pending)), st(g.lay.ICount))
+	}
+}
+
+// exitWith leaves generated code with a reason.
+func (g *gen) exitWith(reason, index uint32) {
+	a := g.a
+	a.op(x86.AMOVL, imm(int64(index)), st(g.lay.Index))
+	a.op(x86.AMOVL, imm(int64(g.src.ID)), st(g.lay.Block))
+	a.op(x86.AMOVL, imm(int64(reason)), st(g.lay.Exit))
+	a.op0(obj.ARET)
+}
+
+// helper compiles the current instruction as a helper exit: the
+// interpreter runs it, and the code resumes at the next instruction.
+func (g *gen) helper() {
+	g.spill()
+	g.account()
+	g.storeRIP(g.rip)
+	g.exitWith(cpu.JITExitHelper, uint32(g.i))
+	g.pending, g.flags, g.live = 0, flagsMem, 0
+	if g.i+1 < len(g.src.Insts) {
+		g.resume[g.i] = g.labels[g.i+1]
+	}
+	g.ended = g.i+1 == len(g.src.Insts)
+}
+
+// slowPath returns the label of the current instruction's slow path: a
+// helper exit with the state of the instruction's start. Callers spill
+// flags before the first jump to it.
+func (g *gen) slowPath() *obj.Prog {
+	if g.slow != nil {
+		return g.slow
+	}
+	if g.flags == flagsHost {
+		panic("jit: slow path with live host flags")
+	}
+	l := g.a.label()
+	g.slow = l
+	pending, rip, i := g.pending, g.rip, g.i
+	g.tails = append(g.tails, func() {
+		g.a.place(l)
+		if pending > 0 {
+			g.a.op(x86.AADDQ, imm(int64(pending)), st(g.lay.ICount))
+		}
+		g.storeRIP(rip)
+		g.exitWith(cpu.JITExitHelper, uint32(i))
+	})
+	return l
+}
+
+// makeResume builds where the code continues after instruction i ran in
+// Go at its slow path: it recreates the inline path's state at the next
+// instruction (pending count, host flags) and jumps there.
+func (g *gen) makeResume(i int) {
+	l := g.a.label()
+	g.resume[i] = l
+	pending, flags, live, target := g.pending, g.flags, g.live, g.labels[i+1]
+	g.tails = append(g.tails, func() {
+		a := g.a
+		a.place(l)
+		if pending > 0 {
+			a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.ICount))
+		}
+		if flags == flagsHost {
+			a.op(x86.AMOVQ, st(g.lay.Flags), reg(rBX))
+			a.op(x86.AANDL, imm(arithFlags), reg(rBX))
+			a.op(x86.AORL, imm(2), reg(rBX))
+			a.op(x86.APUSHQ, reg(rBX), obj.Addr{})
+			a.op0(x86.APOPFQ)
+		}
+		_ = live
+		a.jmp(obj.AJMP, target)
+	})
+}
+
+// chainTo ends the inline path with a jump to the block at a constant
+// RIP, through a chain slot the Go side links.
+func (g *gen) chainTo(target uint64) {
+	a := g.a
+	g.spill()
+	slot := g.j.nslots + g.slotsUsed
+	g.slotsUsed++
+	a.op(x86.AMOVQ, st(g.lay.ICount), reg(rAX))
+	if g.pending > 0 {
+		a.op(x86.AADDQ, imm(int64(g.pending)), reg(rAX))
+		a.op(x86.AMOVQ, reg(rAX), st(g.lay.ICount))
+	}
+	g.storeRIP(target)
+	exit := a.label()
+	a.op(x86.ACMPQ, reg(rAX), st(g.lay.Limit))
+	a.jmp(x86.AJCC, exit)
+	a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rAX))
+	a.op(x86.AADDQ, st(g.lay.Epoch), reg(rAX))
+	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.slots[slot])))), reg(rCX))
+	a.op(x86.ACMPQ, reg(rAX), mem(rCX, 8))
+	a.jmp(x86.AJNE, exit)
+	a.op1(obj.AJMP, mem(rCX, 0))
+	a.place(exit)
+	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
+	g.exitWith(cpu.JITExitChain, uint32(g.i))
+	g.ended = true
+}
+
+// exitIndirect ends the inline path at a RIP held in host register r.
+func (g *gen) exitIndirect(r int16) {
+	g.spill()
+	g.a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
+	g.account()
+	g.exitWith(cpu.JITExitBranch, uint32(g.i))
+	g.ended = true
+}

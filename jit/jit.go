@@ -1,0 +1,171 @@
+// Package jit compiles the interpreter's hot decoded blocks to host
+// x86-64 code with golang-asm and runs them.
+//
+// Generated code keeps guest state in cpu.CPU (R15 holds the CPU pointer)
+// and never calls Go: it leaves through exits (cpu/accel.go) that the CPU's
+// Go loop handles. See docs/ARCHITECTURE.md, "The block JIT".
+package jit
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"fuji/cpu"
+)
+
+// Sizes of the code cache and of the chain-slot table.
+const (
+	defaultCacheSize = 64 << 20
+	maxSlots         = 1 << 18
+)
+
+// chainSlot is where a block's direct exit jumps when linked: the target
+// code, valid while the CPU's chain generation equals gen.
+type chainSlot struct {
+	target uintptr
+	gen    uint64
+}
+
+// JIT is one CPU's block compiler and code cache.
+type JIT struct {
+	cache  *codeCache
+	slots  []chainSlot // fixed length: generated code holds their addresses
+	nslots int
+	asm    *asm
+	lay    cpu.Layout
+	stats  Stats
+}
+
+// Stats counts the JIT's work.
+type Stats struct {
+	Compiled      uint64        // blocks translated
+	Failed        uint64        // blocks the compiler gave up on
+	Flushes       uint64        // code cache flushes
+	CodeBytes     uint64        // bytes of code generated
+	CompileTime   time.Duration // time spent compiling
+	NativeTime    time.Duration // time in generated code and its exits' handling
+	NativeInsts   uint64        // instructions compiled natively
+	HelperInsts   uint64        // instructions compiled as helper exits
+	HelperByOp    map[uint16]uint64
+	reportHelpers bool
+}
+
+// New builds a JIT and attaches it to c.
+func New(c *cpu.CPU) (*JIT, error) {
+	cc, err := newCodeCache(defaultCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), asm: newAsm(), lay: cpu.JITLayout()}
+	j.resetSlots()
+	// The mapping outlives nothing that uses it: unmap it when the JIT
+	// (referenced by its CPU) is collected.
+	runtime.AddCleanup(j, func(m []byte) { syscall.Munmap(m) }, cc.mem)
+	c.SetAccelerator(j)
+	return j, nil
+}
+
+// Close releases the code cache. The CPU must not run generated code
+// afterwards (detach it first with c.SetAccelerator(nil)).
+func (j *JIT) Close() { j.cache.free() }
+
+// CountHelpers makes the JIT count helper exits by opcode (for -jit-stats).
+func (j *JIT) CountHelpers() {
+	j.stats.reportHelpers = true
+	j.stats.HelperByOp = make(map[uint16]uint64)
+}
+
+func (j *JIT) resetSlots() {
+	for i := range j.slots[:max(j.nslots, 1)] {
+		j.slots[i] = chainSlot{gen: ^uint64(0)}
+	}
+	j.nslots = 0
+}
+
+// Flush drops every translation (cpu.Accelerator).
+func (j *JIT) Flush() {
+	j.cache.reset()
+	j.resetSlots()
+}
+
+// Link points a chain slot at a target (cpu.Accelerator).
+func (j *JIT) Link(slot uint32, target uintptr, gen uint64) {
+	j.slots[slot] = chainSlot{target: target, gen: gen}
+}
+
+// Enter runs generated code (cpu.Accelerator).
+func (j *JIT) Enter(c *cpu.CPU, entry uintptr) {
+	enter(entry, uintptr(unsafe.Pointer(c)))
+}
+
+// Compile translates a block (cpu.Accelerator).
+func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
+	t0 := time.Now()
+	defer func() { j.stats.CompileTime += time.Since(t0) }()
+	if j.nslots+2*len(src.Insts)+2 > len(j.slots) {
+		j.stats.Flushes++
+		c.FlushBlocks()
+		return nil
+	}
+	g := newGen(j, src)
+	code, err := g.compile()
+	if err != nil {
+		j.stats.Failed++
+		return nil
+	}
+	entry := j.cache.put(code)
+	if entry == 0 {
+		j.stats.Flushes++
+		c.FlushBlocks()
+		return nil
+	}
+	j.nslots += g.slotsUsed
+	j.stats.Compiled++
+	j.stats.CodeBytes += uint64(len(code))
+	j.stats.NativeInsts += uint64(g.native)
+	j.stats.HelperInsts += uint64(len(src.Insts) - g.native)
+	nc := &cpu.NativeCode{Entry: entry, RIP: src.RIP, Resume: make([]uintptr, len(src.Insts))}
+	for i, p := range g.resume {
+		if p != nil {
+			nc.Resume[i] = entry + uintptr(p.Pc)
+		}
+	}
+	if j.stats.reportHelpers {
+		for i := range src.Insts {
+			if !g.isNative[i] {
+				j.stats.HelperByOp[src.Insts[i].Op]++
+			}
+		}
+	}
+	return nc
+}
+
+// Stats returns the compiler's counters.
+func (j *JIT) Stats() Stats { return j.stats }
+
+// Report writes the statistics of the JIT and of the CPU's exits.
+func (j *JIT) Report(w io.Writer, c *cpu.CPU) {
+	s := j.stats
+	cs := c.JITStats()
+	fmt.Fprintf(w, "jit: %d blocks compiled (%d failed), %d cache flushes, %d KiB of code, compile time %v\n",
+		s.Compiled, s.Failed, s.Flushes, s.CodeBytes>>10, s.CompileTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "jit: instructions compiled: %d native, %d through helper exits\n", s.NativeInsts, s.HelperInsts)
+	fmt.Fprintf(w, "jit: entries %d; exits: helper %d, chain %d (linked %d), indirect %d, invalidated %d\n",
+		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalid)
+	if cs.NativeNanos > 0 {
+		fmt.Fprintf(w, "jit: time in compiled code and its exits: %v\n", time.Duration(cs.NativeNanos).Round(time.Millisecond))
+	}
+	if s.HelperByOp != nil {
+		fmt.Fprintf(w, "jit: helper instructions by opcode (compiled blocks):")
+		for op, n := range s.HelperByOp {
+			if n >= 16 {
+				fmt.Fprintf(w, " %03x:%d", op, n)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}

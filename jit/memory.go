@@ -1,0 +1,223 @@
+package jit
+
+import (
+	"fuji/cpu"
+
+	"github.com/twitchyliquid64/golang-asm/obj"
+	"github.com/twitchyliquid64/golang-asm/obj/x86"
+)
+
+// Guest memory and register operands.
+
+// regOff is the offset in the CPU of general register r as an operand
+// of sz bytes: AH, CH, DH and BH (r 4-7 at size 1 without REX) are the
+// second byte of RAX..RBX.
+func (g *gen) regOff(in *cpu.Inst, r uint8, sz uint8) uintptr {
+	if sz == 1 && r >= 4 && r < 8 && in.Prefixes&cpu.PfxRex == 0 {
+		return g.lay.R + uintptr(r-4)*8 + 1
+	}
+	return g.lay.R + uintptr(r)*8
+}
+
+// loadOps are the zero-extending loads by size.
+func loadOp(sz uint8) obj.As {
+	switch sz {
+	case 1:
+		return x86.AMOVBLZX
+	case 2:
+		return x86.AMOVWLZX
+	case 4:
+		return x86.AMOVL
+	}
+	return x86.AMOVQ
+}
+
+// storeOp is the store of sz bytes.
+func storeOp(sz uint8) obj.As {
+	switch sz {
+	case 1:
+		return x86.AMOVB
+	case 2:
+		return x86.AMOVW
+	case 4:
+		return x86.AMOVL
+	}
+	return x86.AMOVQ
+}
+
+// sized picks the instruction of an operation by operand size.
+func sized(sz uint8, b, w, l, q obj.As) obj.As {
+	switch sz {
+	case 1:
+		return b
+	case 2:
+		return w
+	case 4:
+		return l
+	}
+	return q
+}
+
+// loadReg loads guest register r (sz bytes, zero-extended) into host
+// register h.
+func (g *gen) loadReg(h int16, in *cpu.Inst, r uint8, sz uint8) {
+	g.a.op(loadOp(sz), st(g.regOff(in, r, sz)), reg(h))
+}
+
+// storeReg writes host register h to guest register r at size sz:
+// 8- and 16-bit writes keep the other bits; a 32-bit write clears the
+// upper half (the host value is zero-extended: every 32-bit host
+// operation that produces it does so).
+func (g *gen) storeReg(h int16, in *cpu.Inst, r uint8, sz uint8) {
+	if sz == 4 {
+		g.a.op(x86.AMOVQ, reg(h), st(g.regOff(in, r, 8)))
+		return
+	}
+	g.a.op(storeOp(sz), reg(h), st(g.regOff(in, r, sz)))
+}
+
+// ea computes the memory operand's offset into SI.
+func (g *gen) ea(in *cpu.Inst) {
+	a := g.a
+	switch {
+	case in.Base < 16:
+		a.op(x86.AMOVQ, st(g.lay.R+uintptr(in.Base)*8), reg(rSI))
+	case in.Base == cpu.RegRIP:
+		a.op(x86.AMOVQ, imm(int64(g.next)), reg(rSI))
+	default:
+		a.op(x86.AMOVL, imm(0), reg(rSI))
+	}
+	if in.Index < 16 {
+		a.op(x86.AMOVQ, st(g.lay.R+uintptr(in.Index)*8), reg(rDI))
+		a.op(x86.ALEAQ, memIdx(rSI, int64(in.Disp), rDI, 1<<in.Scale), reg(rSI))
+	} else if in.Disp != 0 {
+		a.op(x86.ALEAQ, mem(rSI, int64(in.Disp)), reg(rSI))
+	}
+	switch in.AddrSize {
+	case 2:
+		a.op(x86.AMOVWLZX, reg(rSI), reg(rSI))
+	case 4:
+		a.op(x86.AMOVL, reg(rSI), reg(rSI))
+	}
+}
+
+// linear turns the offset in SI into a linear address for an access of
+// n bytes through segment s, jumping to the slow path if the segment's
+// limits or rights refuse it. The caller has spilled the flags.
+func (g *gen) linear(s uint8, n int, write bool) {
+	a := g.a
+	l := g.lay
+	seg := uintptr(s) * l.SegStride
+	if g.mode64() {
+		if s >= cpu.FS {
+			a.op(x86.AADDQ, st(l.SegBase+seg), reg(rSI))
+		}
+		return
+	}
+	lo, hi := l.SegRLo, l.SegRHi
+	if write {
+		lo, hi = l.SegWLo, l.SegWHi
+	}
+	slow := g.slowPath()
+	a.op(x86.ACMPQ, reg(rSI), st(lo+seg))
+	a.jmp(x86.AJCS, slow)
+	a.op(x86.ALEAQ, mem(rSI, int64(n-1)), reg(rDI))
+	a.op(x86.ACMPQ, reg(rDI), st(hi+seg))
+	a.jmp(x86.AJHI, slow)
+	a.op(x86.AADDQ, st(l.SegBase+seg), reg(rSI))
+	a.op(x86.AMOVL, reg(rSI), reg(rSI))
+}
+
+// probe looks the linear address in SI up in the software TLB (the write
+// array if write) and leaves the host address in DX; a miss, a page
+// crossing, or a page without a fast path goes to the slow path. In
+// 64-bit mode a non-canonical address never matches a tag, since the tag
+// keeps every bit above the page offset.
+func (g *gen) probe(n int, write bool) {
+	a := g.a
+	l := g.lay
+	slow := g.slowPath()
+	if n > 1 {
+		a.op(x86.AMOVL, reg(rSI), reg(rDI))
+		a.op(x86.AANDL, imm(0xfff), reg(rDI))
+		a.op(x86.ACMPL, reg(rDI), imm(int64(0x1000-n)))
+		a.jmp(x86.AJHI, slow)
+	}
+	arr := l.TLBRead
+	if write {
+		arr = l.TLBWrite
+	}
+	a.op(x86.AMOVQ, reg(rSI), reg(rDI))
+	a.op(x86.ASHRQ, imm(12), reg(rDI))
+	a.op(x86.AANDL, imm(1<<l.TLBBits-1), reg(rDI))
+	a.op(x86.ASHLL, imm(5), reg(rDI)) // entry size 32 (checked in newGen's caller)
+	a.op(x86.AMOVQ, reg(rSI), reg(rBX))
+	a.op(x86.ASHRQ, imm(11), reg(rBX))
+	a.op(x86.AANDQ, imm(-2), reg(rBX))
+	a.op(x86.AORQ, st(l.UserTag), reg(rBX))
+	a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
+	a.jmp(x86.AJNE, slow)
+	a.op(x86.AMOVL, reg(rSI), reg(rDX))
+	a.op(x86.AANDL, imm(0xfff), reg(rDX))
+	a.op(x86.AADDQ, memIdx(x86.REG_R15, int64(arr+l.TLBHost), rDI, 1), reg(rDX))
+}
+
+// memOperand leaves in DX the host address of the instruction's memory
+// operand (sz bytes), checked for writing if write (a read-modify-write
+// reads through the same address).
+func (g *gen) memOperand(in *cpu.Inst, sz uint8, write bool) {
+	g.spill()
+	g.ea(in)
+	g.linear(in.Seg, int(sz), write)
+	g.probe(int(sz), write)
+}
+
+// loadRM loads the r/m operand (sz bytes, zero-extended) into h. For a
+// memory operand it leaves its host address in DX.
+func (g *gen) loadRM(h int16, in *cpu.Inst, sz uint8) {
+	if in.Mod == 3 {
+		g.loadReg(h, in, in.RM, sz)
+		return
+	}
+	g.memOperand(in, sz, false)
+	g.a.op(loadOp(sz), mem(rDX, 0), reg(h))
+}
+
+// Stack.
+
+// stackOffset leaves in SI the stack offset RSP+delta, wrapped to the
+// stack size, and keeps a copy in R8.
+func (g *gen) stackOffset(delta int64) {
+	a := g.a
+	a.op(x86.AMOVQ, st(g.lay.R+cpu.RSP*8), reg(rSI))
+	if delta != 0 {
+		a.op(x86.ALEAQ, mem(rSI, delta), reg(rSI))
+	}
+	if !g.mode64() {
+		a.op(x86.AANDQ, st(g.lay.StackMask), reg(rSI))
+	}
+	a.op(x86.AMOVQ, reg(rSI), reg(r8))
+}
+
+// stackAccess turns the stack offset in SI into a host address in DX for
+// n bytes.
+func (g *gen) stackAccess(n int, write bool) {
+	g.linear(cpu.SS, n, write)
+	g.probe(n, write)
+}
+
+// setSP writes the new stack offset in h to RSP, keeping the bits above
+// the stack size (SS.B clear: only SP changes).
+func (g *gen) setSP(h int16) {
+	a := g.a
+	if g.mode64() {
+		a.op(x86.AMOVQ, reg(h), st(g.lay.R+cpu.RSP*8))
+		return
+	}
+	a.op(x86.AMOVQ, st(g.lay.StackMask), reg(rDI))
+	a.op(x86.AANDQ, reg(rDI), reg(h))
+	a.op1(x86.ANOTQ, reg(rDI))
+	a.op(x86.AANDQ, st(g.lay.R+cpu.RSP*8), reg(rDI))
+	a.op(x86.AORQ, reg(h), reg(rDI))
+	a.op(x86.AMOVQ, reg(rDI), st(g.lay.R+cpu.RSP*8))
+}
