@@ -11,11 +11,12 @@ import (
 
 // Host registers. R15 holds the CPU pointer for the whole of generated
 // code; the others are scratch within one guest instruction:
-//   AX, CX  operands and results
-//   DX      host address of the memory operand
-//   SI      effective, then linear, address
-//   DI, BX  address checks and flag spills
-//   R8      stack offset of a push or pop
+//
+//	AX, CX  operands and results
+//	DX      host address of the memory operand
+//	SI      effective, then linear, address
+//	DI, BX  address checks and flag spills
+//	R8      stack offset of a push or pop
 const (
 	rAX = x86.REG_AX
 	rCX = x86.REG_CX
