@@ -143,6 +143,21 @@ type jitState struct {
 	native []*block
 	stats  JITStats
 	timing bool
+	// Test knobs: compile after this many runs (0: JITThreshold) and
+	// end blocks after this many instructions (0: maxBlockInsts).
+	threshold uint32
+	maxBlock  int
+}
+
+// SetJITThreshold makes blocks compile after n runs (n >= 1; tests use
+// 1 to put every block through the compiler).
+func (c *CPU) SetJITThreshold(n uint32) { c.jit.threshold = max(n, 1) }
+
+// SetMaxBlockInsts limits blocks to n instructions (tests use 1 to run
+// single-instruction suites through the JIT). It drops existing blocks.
+func (c *CPU) SetMaxBlockInsts(n int) {
+	c.jit.maxBlock = n
+	c.FlushBlocks()
 }
 
 // EnableJITTiming makes the CPU measure the time spent in generated code
@@ -278,4 +293,11 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 // interpreter.
 func (in *Inst) Faults() bool {
 	return in.fn == nil || isUD(in.fn) || funcID(in.fn) == funcID(opCSLimit) || funcID(in.fn) == funcID(opTooLong)
+}
+
+func (c *CPU) jitThreshold() uint32 {
+	if c.jit.threshold > 0 {
+		return c.jit.threshold
+	}
+	return JITThreshold
 }

@@ -276,7 +276,11 @@ func (c *CPU) decodeBlock(la, phys uint64, honourLimitOnly bool) *block {
 	b := &block{key: phys<<2 | uint64(c.mode), page2: noPage, valid: true}
 	insts := make([]Inst, 0, 8)
 	rip := c.RIP
-	for len(insts) < maxBlockInsts {
+	limit := maxBlockInsts
+	if c.jit.maxBlock > 0 {
+		limit = c.jit.maxBlock
+	}
+	for len(insts) < limit {
 		var in Inst
 		first := len(insts) == 0
 		ok, p2 := c.fetchInst(la, phys, &in, first)

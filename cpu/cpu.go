@@ -378,7 +378,7 @@ func (c *CPU) runBlocks(budget int64) {
 				continue
 			}
 			if b.native == nil && b.hits != ^uint32(0) {
-				if b.hits++; b.hits >= JITThreshold && c.nativeOK() {
+				if b.hits++; b.hits >= c.jitThreshold() && c.nativeOK() {
 					c.compileBlock(b)
 				}
 			}
