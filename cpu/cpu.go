@@ -368,6 +368,11 @@ func (c *CPU) runBlocks(budget int64) {
 		}
 		b := c.chained(prev)
 		if c.jit.accel != nil && b.valid {
+			if b.native == nil && b.hits != ^uint32(0) {
+				if b.hits++; b.hits >= c.jitThreshold() && c.nativeOK() {
+					c.compileBlock(b)
+				}
+			}
 			if b.native != nil && b.native.RIP == c.RIP && c.nativeOK() {
 				last, n := c.runNative(b, c.icount+uint64(budget-done))
 				done += int64(n)
@@ -376,11 +381,6 @@ func (c *CPU) runBlocks(budget int64) {
 					return
 				}
 				continue
-			}
-			if b.native == nil && b.hits != ^uint32(0) {
-				if b.hits++; b.hits >= c.jitThreshold() && c.nativeOK() {
-					c.compileBlock(b)
-				}
 			}
 		}
 		c.stop = false
