@@ -127,7 +127,16 @@ func (c *CPU) NMI() { c.nmiPending = true }
 func (c *CPU) RequestStop() { c.stopReq = true }
 
 // Instructions returns the number of instructions retired since reset.
-func (c *CPU) Instructions() uint64 { return c.icount }
+// Inside a block (a device reading the clock during an I/O instruction)
+// it counts the block's instructions before the current one, so that the
+// interpreter and the JIT, whose helper exits keep the count exact, see
+// the same time.
+func (c *CPU) Instructions() uint64 {
+	if c.inBlock {
+		return c.icount + c.retiredInBlock()
+	}
+	return c.icount
+}
 
 // Bus returns the physical address space.
 func (c *CPU) Bus() *mem.Bus { return c.bus }
@@ -440,19 +449,27 @@ func (c *CPU) accountPartialBlock() {
 	if !c.inBlock {
 		return
 	}
+	c.icount += c.retiredInBlock()
 	c.inBlock = false
+}
+
+// retiredInBlock is the number of instructions of the current block that
+// retired before the one at ip0.
+func (c *CPU) retiredInBlock() uint64 {
 	b := c.blocks.cur
 	if b == nil {
-		return
+		return 0
 	}
+	var n uint64
 	rip := c.blockStart
 	for i := range b.insts {
 		if rip == c.ip0 {
-			return
+			break
 		}
-		c.icount++
+		n++
 		rip = (rip + uint64(b.insts[i].Len)) & c.ipm
 	}
+	return n
 }
 
 // stepOne executes one instruction without the block cache's help beyond

@@ -41,7 +41,7 @@ func (c *CPU) tsc() uint64 {
 	if c.tscSource != nil {
 		return c.tscSource() + c.TSC
 	}
-	return c.icount + c.TSC
+	return c.Instructions() + c.TSC
 }
 
 // rawTSC is the counter before the guest's offset.
@@ -49,7 +49,7 @@ func (c *CPU) rawTSC() uint64 {
 	if c.tscSource != nil {
 		return c.tscSource()
 	}
-	return c.icount
+	return c.Instructions()
 }
 
 // LocalAPIC is what the CPU needs of its local APIC for the MSRs that

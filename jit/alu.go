@@ -10,6 +10,12 @@ import (
 // Integer ALU instructions run as the same host instruction at the same
 // size, so results and flags are the hardware's.
 
+// Flag bits the JIT treats specially.
+const (
+	flagAF = 0x10
+	flagOF = 0x800
+)
+
 const (
 	aluADD = iota
 	aluOR
@@ -82,7 +88,12 @@ func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
 	} else {
 		a.op(as, from, reg(rAX))
 	}
-	g.wrote(arithFlags)
+	switch op {
+	case aluOR, aluAND, aluXOR:
+		g.wrote(arithFlags, flagAF)
+	default:
+		g.wrote(arithFlags, 0)
+	}
 }
 
 // storeRM writes AX to the r/m operand (DX holds a memory operand's host
@@ -158,7 +169,7 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 		from = reg(rCX)
 	}
 	g.a.op(sized(sz, x86.ATESTB, x86.ATESTW, x86.ATESTL, x86.ATESTQ), from, reg(rAX))
-	g.wrote(arithFlags)
+	g.wrote(arithFlags, flagAF)
 	g.retire()
 	return true
 }
@@ -185,7 +196,7 @@ func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	}
 	g.a.op1(as, reg(rAX))
 	if w != 0 {
-		g.wrote(w)
+		g.wrote(w, 0)
 	}
 	g.storeRM(in, sz)
 	g.retire()
@@ -205,27 +216,39 @@ func (g *gen) incDecReg(in *cpu.Inst) bool {
 	} else {
 		g.a.op1(sized(sz, x86.ADECB, x86.ADECW, x86.ADECL, x86.ADECQ), reg(rAX))
 	}
-	g.wrote(arithFlags &^ 1)
+	g.wrote(arithFlags&^1, 0)
 	g.storeReg(rAX, in, r, sz)
 	g.retire()
 	return true
 }
 
 // imul: 0F AF (reg = reg * r/m), 69 and 6B (reg = r/m * imm). CF and OF
-// are defined; the host's SF, ZF, AF, PF stand for the undefined ones.
+// are the host's; the undefined SF, ZF and PF come from the result and AF
+// is zero, as the interpreter defines them.
 func (g *gen) imul(in *cpu.Inst) bool {
 	sz := in.OpSize
 	if sz == 2 {
 		return false
 	}
+	a := g.a
 	g.loadRM(rCX, in, sz)
+	g.spill()
 	if in.Op == cpu.Map0F|0xaf {
 		g.loadReg(rAX, in, in.Reg, sz)
-		g.a.op(sized(sz, 0, 0, x86.AIMULL, x86.AIMULQ), reg(rCX), reg(rAX))
+		a.op(sized(sz, 0, 0, x86.AIMULL, x86.AIMULQ), reg(rCX), reg(rAX))
 	} else {
-		g.a.op3(sized(sz, 0, 0, x86.AIMUL3L, x86.AIMUL3Q), imm(immValue(in, sz)), reg(rCX), reg(rAX))
+		a.op3(sized(sz, 0, 0, x86.AIMUL3L, x86.AIMUL3Q), imm(immValue(in, sz)), reg(rCX), reg(rAX))
 	}
-	g.wrote(arithFlags)
+	a.op0(x86.APUSHFQ)
+	a.op1(x86.APOPQ, reg(rBX))
+	a.op(sized(sz, 0, 0, x86.ATESTL, x86.ATESTQ), reg(rAX), reg(rAX))
+	a.op0(x86.APUSHFQ)
+	a.op1(x86.APOPQ, reg(rDI))
+	a.op(x86.AANDL, imm(0x801), reg(rBX))
+	a.op(x86.AANDL, imm(0xc4), reg(rDI))
+	a.op(x86.AORL, reg(rDI), reg(rBX))
+	a.op(x86.AANDQ, imm(^int64(arithFlags)), st(g.lay.Flags))
+	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()
 	return true
@@ -238,19 +261,21 @@ func (g *gen) shift(in *cpu.Inst) bool {
 	if in.Op&1 == 0 {
 		sz = 1
 	}
+	// w: the flags the operation writes; z: those of them the
+	// interpreter defines as zero (AF, and SAR's OF).
 	var as obj.As
-	var w uint64 = arithFlags
+	var w, z uint64 = arithFlags, flagAF
 	switch in.Reg & 7 {
 	case 0:
-		as, w = sized(sz, x86.AROLB, x86.AROLW, x86.AROLL, x86.AROLQ), 0x801
+		as, w, z = sized(sz, x86.AROLB, x86.AROLW, x86.AROLL, x86.AROLQ), 0x801, 0
 	case 1:
-		as, w = sized(sz, x86.ARORB, x86.ARORW, x86.ARORL, x86.ARORQ), 0x801
+		as, w, z = sized(sz, x86.ARORB, x86.ARORW, x86.ARORL, x86.ARORQ), 0x801, 0
 	case 4, 6:
 		as = sized(sz, x86.ASHLB, x86.ASHLW, x86.ASHLL, x86.ASHLQ)
 	case 5:
 		as = sized(sz, x86.ASHRB, x86.ASHRW, x86.ASHRL, x86.ASHRQ)
 	case 7:
-		as = sized(sz, x86.ASARB, x86.ASARW, x86.ASARL, x86.ASARQ)
+		as, z = sized(sz, x86.ASARB, x86.ASARW, x86.ASARL, x86.ASARQ), flagAF|flagOF
 	default:
 		return false // RCL, RCR
 	}
@@ -268,12 +293,9 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		if n&mask == 0 {
 			return false
 		}
-		if w != arithFlags && g.flags == flagsHost && g.live&^w != 0 && g.live&arithFlags != arithFlags {
-			g.spill()
-		}
 		g.loadDstRM(in, sz, true)
 		a.op(as, imm(int64(n&mask)), reg(rAX))
-		g.wrote(w)
+		g.wrote(w, z)
 		g.storeRM(in, sz)
 	default: // CL
 		g.spill()
@@ -286,7 +308,7 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		skip := a.label()
 		a.op(x86.ATESTL, imm(int64(mask)), reg(rCX))
 		a.jmp(x86.AJEQ, skip)
-		a.op(x86.AANDL, imm(int64(w)), reg(rBX))
+		a.op(x86.AANDL, imm(int64(w&^z)), reg(rBX))
 		a.op(x86.AANDQ, imm(^int64(w)), st(g.lay.Flags))
 		a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 		a.place(skip)

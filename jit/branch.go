@@ -52,12 +52,13 @@ func (g *gen) checkTargetReg(h int16) {
 	a.jmp(x86.AJHI, slow)
 }
 
-// mergeBX folds the flags image in BX (bits live) into memory.
-func (g *gen) mergeBX(live uint64) {
+// mergeBX folds the flags image in BX (bits live) into memory, with the
+// bits in zero cleared.
+func (g *gen) mergeBX(live, zero uint64) {
 	a := g.a
 	m := int64(live & arithFlags)
 	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^m), st(g.lay.Flags))
+	a.op(x86.AANDQ, imm(^(m|int64(zero))), st(g.lay.Flags))
 	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 }
 
@@ -71,18 +72,18 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 	cc := uint8(in.Op & 0xf)
 	taken := a.label()
 	p0 := g.pending
-	var live uint64
+	var live, zero uint64
 	host := g.hostHas(condMask(cc))
 	if host {
-		live = g.live
+		live, zero = g.live, g.zero
 		a.op0(x86.APUSHFQ)
 		a.op1(x86.APOPQ, reg(rBX))
 		a.jmp(hostJcc[cc], taken)
-		g.mergeBX(live)
+		g.mergeBX(live, zero)
 	} else {
 		a.jmp(hostJcc[g.condition(cc)], taken)
 	}
-	g.flags, g.live = flagsMem, 0
+	g.flags, g.live, g.zero = flagsMem, 0, 0
 	g.retire()
 	g.chainTo(g.next)
 
@@ -90,9 +91,9 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 	g.ended = false
 	g.pending = p0
 	if host {
-		g.mergeBX(live)
+		g.mergeBX(live, zero)
 	}
-	g.flags, g.live = flagsMem, 0
+	g.flags, g.live, g.zero = flagsMem, 0, 0
 	g.checkTarget(t)
 	g.retire()
 	g.chainTo(t)

@@ -63,6 +63,7 @@ type gen struct {
 	pending int // instructions retired since icount was last updated
 	flags   int
 	live    uint64 // with flagsHost: the bits the host RFLAGS holds
+	zero    uint64 // with flagsHost: bits that are zero (not in host RFLAGS)
 	ended   bool   // the inline path has left the block
 }
 
@@ -132,7 +133,9 @@ func (g *gen) retire() { g.pending++ }
 
 // Flags.
 
-// spill writes live host flags to memory.
+// spill writes live host flags to memory, and clears there the bits the
+// interpreter defines as zero where the manuals leave them undefined
+// (so that both engines compute the same RFLAGS whatever the host does).
 func (g *gen) spill() {
 	if g.flags != flagsHost {
 		return
@@ -142,10 +145,10 @@ func (g *gen) spill() {
 	a.op0(x86.APUSHFQ)
 	a.op1(x86.APOPQ, reg(rBX))
 	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^m), st(g.lay.Flags))
+	a.op(x86.AANDQ, imm(^(m|int64(g.zero))), st(g.lay.Flags))
 	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 	g.flags = flagsMem
-	g.live = 0
+	g.live, g.zero = 0, 0
 }
 
 // clobber is called before emitting host code that changes host flags
@@ -153,13 +156,16 @@ func (g *gen) spill() {
 func (g *gen) clobber() { g.spill() }
 
 // wrote records that the native instruction just emitted set the flags
-// in mask (the host instruction computes exactly the guest's).
-func (g *gen) wrote(mask uint64) {
+// in mask (the host instruction computes exactly the guest's) and that
+// the flags in zero, undefined by the manuals, are zero (the
+// interpreter's choice).
+func (g *gen) wrote(mask, zero uint64) {
 	if g.flags == flagsHost {
-		g.live |= mask
+		g.live = (g.live | mask) &^ zero
+		g.zero = g.zero&^mask | zero
 	} else {
 		g.flags = flagsHost
-		g.live = mask
+		g.live, g.zero = mask&^zero, zero
 	}
 }
 
@@ -265,7 +271,7 @@ func (g *gen) helper() {
 	g.account()
 	g.storeRIP(g.rip)
 	g.exitWith(cpu.JITExitHelper, uint32(g.i))
-	g.pending, g.flags, g.live = 0, flagsMem, 0
+	g.pending, g.flags, g.live, g.zero = 0, flagsMem, 0, 0
 	if g.i+1 < len(g.src.Insts) {
 		g.resume[g.i] = g.labels[g.i+1]
 	}

@@ -139,6 +139,8 @@ type Machine struct {
 	front  *frontend
 	status machineStatus
 	jit    *jit.JIT // nil with -accel interp
+	// afterSlice, when set (tests), runs after every CPU slice.
+	afterSlice func()
 }
 
 // New builds a machine in its power-on state.

@@ -100,7 +100,11 @@ func (m *Machine) Run(limit time.Duration) (res Result) {
 				budget = maxSlice
 			}
 		}
-		switch m.CPU.Run(budget) {
+		exit := m.CPU.Run(budget)
+		if m.afterSlice != nil {
+			m.afterSlice()
+		}
+		switch exit {
 		case cpu.ExitHalt:
 			// The deadline computed before the slice is stale when the
 			// guest reprogrammed a device during it (a new PIT count
