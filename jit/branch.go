@@ -58,7 +58,7 @@ func (g *gen) mergeBX(live, zero uint64) {
 	a := g.a
 	m := int64(live & arithFlags)
 	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^(m|int64(zero))), st(g.lay.Flags))
+	a.op(x86.AANDQ, imm(^(m | int64(zero))), st(g.lay.Flags))
 	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 }
 

@@ -145,7 +145,7 @@ func (g *gen) spill() {
 	a.op0(x86.APUSHFQ)
 	a.op1(x86.APOPQ, reg(rBX))
 	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^(m|int64(g.zero))), st(g.lay.Flags))
+	a.op(x86.AANDQ, imm(^(m | int64(g.zero))), st(g.lay.Flags))
 	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
 	g.flags = flagsMem
 	g.live, g.zero = 0, 0
