@@ -38,6 +38,9 @@ type Accelerator interface {
 	// Link points chain slot slot at target, valid while the CPU's chain
 	// generation equals gen.
 	Link(slot uint32, target uintptr, gen uint64)
+	// LinkIndirect records target as the code for an indirect branch to
+	// rip, valid while the chain generation equals gen.
+	LinkIndirect(rip uint64, target uintptr, gen uint64)
 	// Flush drops every translation.
 	Flush()
 }
@@ -62,6 +65,9 @@ type NativeCode struct {
 	Resume []uintptr
 	RIP    uint64
 }
+
+// noChainSlot in jitSlot: the code was not entered through a chain slot.
+const noChainSlot = 0xffffffff
 
 // Exit reasons generated code leaves in CPU.jitExit.
 const (
@@ -231,6 +237,7 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 	entry := b.native.Entry
 	for {
 		c.jit.stats.Entries++
+		c.jit.jitSlot = noChainSlot
 		c.jit.accel.Enter(c, entry)
 		last = c.jit.native[c.jit.jitBlock]
 		switch c.jit.jitExit {
@@ -271,7 +278,11 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			c.jit.accel.Link(c.jit.jitSlot, next.native.Entry, c.chainGen+c.tlb.epoch)
 			entry = next.native.Entry
 		case JITExitInvalid:
+			// Entered through a stale link: unlink it so that the
+			// predecessor exits and links the new translation.
 			c.jit.stats.Invalid++
+			c.jit.accel.Link(c.jit.jitSlot, 0, ^uint64(0))
+			c.jit.accel.LinkIndirect(c.RIP, 0, ^uint64(0))
 			return nil, c.icount - start
 		default: // JITExitBranch: RIP is the indirect target
 			c.jit.stats.Indirect++
@@ -283,6 +294,7 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			if next.native == nil || next.native.RIP != c.RIP || !next.valid {
 				return last, c.icount - start
 			}
+			c.jit.accel.LinkIndirect(c.RIP, next.native.Entry, c.chainGen+c.tlb.epoch)
 			entry = next.native.Entry
 		}
 	}

@@ -66,7 +66,8 @@ type CPU struct {
 	inBlock    bool   // a block is executing (for fault accounting)
 	// chainGen changes whenever a cached block successor may no longer
 	// be valid: TLB flushes, CS or mode changes, map changes.
-	chainGen uint64
+	chainGen     uint64
+	lastChainKey chainKey
 
 	// Pending events checked at block boundaries.
 	intr       bool // INTR line level
@@ -94,6 +95,14 @@ type CPU struct {
 	fpuHooks FPUHooks // FERR# for the legacy x87 error path (fpustate.go)
 
 	jit jitState // the block JIT's side (accel.go)
+}
+
+// chainKey is what block chaining depends on besides the TLB.
+type chainKey struct {
+	mode Mode
+	cpl  uint8
+	base uint64
+	lim  uint32
 }
 
 // New returns a CPU in the reset state.
@@ -195,7 +204,13 @@ func (c *CPU) updateMode() {
 		c.mode = Mode16
 	}
 	c.ipm = c.ipMask()
-	c.chainGen++
+	// Chained successors depend on how RIP maps to code: the mode, CS
+	// and the privilege of the fetch. POPF, SS loads and the like come
+	// through here too and must not break every chain.
+	if k := (chainKey{c.mode, c.CPL, c.Seg[CS].Base, c.Seg[CS].Limit}); k != c.lastChainKey {
+		c.lastChainKey = k
+		c.chainGen++
+	}
 	if c.CPL == 3 {
 		c.userTag = 1
 	} else {

@@ -348,6 +348,9 @@ func (g *gen) chainTo(target uint64) {
 	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.slots[slot])))), reg(rCX))
 	a.op(x86.ACMPQ, reg(rAX), mem(rCX, 8))
 	a.jmp(x86.AJNE, exit)
+	// The slot is named even on the way in: if the target turns out to
+	// be invalidated, Go unlinks the slot.
+	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
 	a.op1(obj.AJMP, mem(rCX, 0))
 	a.place(exit)
 	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
@@ -355,11 +358,33 @@ func (g *gen) chainTo(target uint64) {
 	g.ended = true
 }
 
-// exitIndirect ends the inline path at a RIP held in host register r.
+// exitIndirect ends the inline path at a RIP held in host register r
+// (not CX, DX or DI). It looks the target up in the jump cache, a table
+// from RIP to code that Go fills at indirect exits, valid under the same
+// chain generation as chain slots, and exits to Go on a miss.
 func (g *gen) exitIndirect(r int16) {
+	a := g.a
 	g.spill()
-	g.a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
+	a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
 	g.account()
+	exit := a.label()
+	a.op(x86.AMOVQ, st(g.lay.ICount), reg(rCX))
+	a.op(x86.ACMPQ, reg(rCX), st(g.lay.Limit))
+	a.jmp(x86.AJCC, exit)
+	a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rCX))
+	a.op(x86.AADDQ, st(g.lay.Epoch), reg(rCX))
+	a.op(x86.AMOVQ, reg(r), reg(rDX))
+	a.op(x86.AANDL, imm(jumpCacheSize-1), reg(rDX))
+	a.op(x86.ASHLQ, imm(5), reg(rDX))
+	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.jumpCache[0])))), reg(rDI))
+	a.op(x86.AADDQ, reg(rDX), reg(rDI))
+	a.op(x86.ACMPQ, reg(r), mem(rDI, 0))
+	a.jmp(x86.AJNE, exit)
+	a.op(x86.ACMPQ, reg(rCX), mem(rDI, 8))
+	a.jmp(x86.AJNE, exit)
+	a.op(x86.AMOVL, imm(noSlot), st(g.lay.Slot))
+	a.op1(obj.AJMP, mem(rDI, 16))
+	a.place(exit)
 	g.exitWith(cpu.JITExitBranch, uint32(g.i))
 	g.ended = true
 }

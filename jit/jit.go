@@ -30,8 +30,23 @@ type chainSlot struct {
 	gen    uint64
 }
 
+// jumpCacheSize is the number of entries of the indirect-branch cache.
+const jumpCacheSize = 4096
+
+// noSlot in CPU.jitSlot means the code was entered without a chain slot.
+const noSlot = 0xffffffff
+
+// jumpEntry maps a guest RIP to code, valid while the chain generation
+// equals gen (32 bytes: generated code indexes the table by shifting).
+type jumpEntry struct {
+	rip, gen uint64
+	code     uintptr
+	_        uint64
+}
+
 // JIT is one CPU's block compiler and code cache.
 type JIT struct {
+	jumpCache []jumpEntry // fixed length, like slots
 	cache  *codeCache
 	slots  []chainSlot // fixed length: generated code holds their addresses
 	nslots int
@@ -60,7 +75,7 @@ func New(c *cpu.CPU) (*JIT, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), asm: newAsm(), lay: cpu.JITLayout()}
+	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
 	j.resetSlots()
 	// The mapping outlives nothing that uses it: unmap it when the JIT
 	// (referenced by its CPU) is collected.
@@ -80,6 +95,9 @@ func (j *JIT) CountHelpers() {
 }
 
 func (j *JIT) resetSlots() {
+	for i := range j.jumpCache {
+		j.jumpCache[i] = jumpEntry{gen: ^uint64(0)}
+	}
 	for i := range j.slots[:max(j.nslots, 1)] {
 		j.slots[i] = chainSlot{gen: ^uint64(0)}
 	}
@@ -92,9 +110,18 @@ func (j *JIT) Flush() {
 	j.resetSlots()
 }
 
-// Link points a chain slot at a target (cpu.Accelerator).
+// Link points a chain slot at a target (cpu.Accelerator); gen all ones
+// unlinks it.
 func (j *JIT) Link(slot uint32, target uintptr, gen uint64) {
-	j.slots[slot] = chainSlot{target: target, gen: gen}
+	if slot != noSlot {
+		j.slots[slot] = chainSlot{target: target, gen: gen}
+	}
+}
+
+// LinkIndirect enters target as the code for rip in the jump cache
+// (cpu.Accelerator).
+func (j *JIT) LinkIndirect(rip uint64, target uintptr, gen uint64) {
+	j.jumpCache[rip&(jumpCacheSize-1)] = jumpEntry{rip: rip, gen: gen, code: target}
 }
 
 // Enter runs generated code (cpu.Accelerator).
