@@ -47,12 +47,12 @@ type jumpEntry struct {
 // JIT is one CPU's block compiler and code cache.
 type JIT struct {
 	jumpCache []jumpEntry // fixed length, like slots
-	cache  *codeCache
-	slots  []chainSlot // fixed length: generated code holds their addresses
-	nslots int
-	asm    *asm
-	lay    cpu.Layout
-	stats  Stats
+	cache     *codeCache
+	slots     []chainSlot // fixed length: generated code holds their addresses
+	nslots    int
+	asm       *asm
+	lay       cpu.Layout
+	stats     Stats
 }
 
 // Stats counts the JIT's work.
