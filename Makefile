@@ -64,7 +64,7 @@ $(GUEST)/initramfs-i386-%.cpio.gz: $(GUEST)/vmlinuz-i386 scripts/mkinitramfs.sh
 # Boot Debian's Linux to a busybox shell on this terminal. `poweroff` in the
 # guest ends Fuji with status 0; Ctrl-A x quits at any time.
 run: deps-run build guest
-	@echo "fuji: booting Debian's Linux $$(cat $(GUEST)/kernel-version-amd64) (about a minute with the interpreter). Ctrl-A x quits."
+	@echo "fuji: booting Debian's Linux $$(cat $(GUEST)/kernel-version-amd64) (about 15 s with the JIT). Ctrl-A x quits."
 	$(BIN) run -m 512 -clock realtime -serial stdio -display none \
 		-kernel $(GUEST)/vmlinuz-amd64 -initrd $(GUEST)/initramfs-amd64-shell.cpio.gz \
 		-append "console=ttyS0 quiet"
