@@ -30,6 +30,7 @@ func fastHandler(in *Inst, m64 bool) handler {
 			// Gv,Ev with a register source: make it Ev,Gv with the
 			// operands swapped so that one handler serves both.
 			in.Reg, in.RM = in.RM, in.Reg
+			in.swapped = true
 		}
 		return aluRR32[op>>3&7]
 	case op == 0x8b && in.Mod != 3:
@@ -39,6 +40,7 @@ func fastHandler(in *Inst, m64 bool) handler {
 	case (op == 0x89 || op == 0x8b) && in.Mod == 3:
 		if op == 0x8b {
 			in.Reg, in.RM = in.RM, in.Reg
+			in.swapped = true
 		}
 		return opMovRR32
 	case op >= 0x40 && op <= 0x47:
@@ -257,6 +259,7 @@ func fastHandler64(in *Inst) handler {
 	case op < 0x40 && op&7 <= 3 && op&1 == 1 && in.Mod == 3:
 		if op&2 != 0 {
 			in.Reg, in.RM = in.RM, in.Reg
+			in.swapped = true
 		}
 		return aluRR64[op>>3&7]
 	case op == 0x8b && in.Mod != 3:
@@ -266,6 +269,7 @@ func fastHandler64(in *Inst) handler {
 	case (op == 0x89 || op == 0x8b) && in.Mod == 3:
 		if op == 0x8b {
 			in.Reg, in.RM = in.RM, in.Reg
+			in.swapped = true
 		}
 		return opMovRR64
 	case op == 0x83 && in.Mod == 3 && (in.Reg&7 == aluADD || in.Reg&7 == aluSUB || in.Reg&7 == aluCMP || in.Reg&7 == aluAND):

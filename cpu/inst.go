@@ -93,6 +93,18 @@ type Inst struct {
 	ImmSize  uint8  // encoded size in bytes of Imm (0 if none)
 
 	fn handler // bound by the interpreter
+	// swapped: the binder exchanged Reg and RM so that one fast handler
+	// serves both operand orders (fast.go).
+	swapped bool
+}
+
+// ModRMRegs returns ModRM's reg and rm fields as decoded (undoing the
+// exchange some fast handlers' binding makes).
+func (in *Inst) ModRMRegs() (reg, rm uint8) {
+	if in.swapped {
+		return in.RM, in.Reg
+	}
+	return in.Reg, in.RM
 }
 
 // REX bits.

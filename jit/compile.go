@@ -107,6 +107,10 @@ func (g *gen) compile() ([]byte, error) {
 		g.next = (rip + uint64(in.Len)) & g.ipm
 		a.place(g.labels[i])
 		g.slow = nil
+		// A private copy with ModRM's fields as decoded.
+		ic := *in
+		ic.Reg, ic.RM = in.ModRMRegs()
+		in = &ic
 		if !in.Faults() && g.emit(in) {
 			g.isNative[i] = true
 			g.native++

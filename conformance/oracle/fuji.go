@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"fuji/cpu"
+	"fuji/jit"
 	"fuji/mem"
 )
 
@@ -25,6 +26,25 @@ type State struct {
 type Fuji struct {
 	Bus *mem.Bus
 	CPU *cpu.CPU
+	// JIT: the instruction runs as a one-instruction block compiled by
+	// the block JIT (NewFujiJIT) instead of through the interpreter.
+	JIT bool
+}
+
+// NewFujiJIT is NewFuji with the block JIT attached: every instruction
+// is compiled on first sight, as a block of its own.
+func NewFujiJIT() (*Fuji, error) {
+	f, err := NewFuji()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := jit.New(f.CPU); err != nil {
+		return nil, err
+	}
+	f.CPU.SetJITThreshold(1)
+	f.CPU.SetMaxBlockInsts(1)
+	f.JIT = true
+	return f, nil
 }
 
 // NewFuji builds the CPU of the "max" model (every instruction Fuji implements).
@@ -62,7 +82,11 @@ func (f *Fuji) Run(st *State, inst []byte) error {
 	c.SetFlags(st.Flags)
 	fxToFuji(&c.FPUState, st.FX[:])
 	c.RIP = InstAddr
-	c.Step()
+	if f.JIT {
+		c.Run(1)
+	} else {
+		c.Step()
+	}
 	if c.ShutdownReason != "" || c.RIP != InstAddr+uint64(len(inst)) {
 		return fmt.Errorf("fuji raised an exception (RIP %#x, %s)", c.RIP, c.ShutdownReason)
 	}

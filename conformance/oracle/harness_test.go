@@ -313,12 +313,16 @@ type famCount struct{ forms, cases, skipped int }
 // runForms runs every form with caseCount random cases and reports
 // mismatches; it returns per-family counts.
 func runForms(t *testing.T, forms []Form) map[string]*famCount {
+	return runFormsWith(t, forms, NewFuji, caseCount())
+}
+
+// runFormsWith is runForms with a given Fuji and case count.
+func runFormsWith(t *testing.T, forms []Form, newFuji func() (*Fuji, error), cases int) map[string]*famCount {
 	n := getNative(t)
-	f, err := NewFuji()
+	f, err := newFuji()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := caseCount()
 	counts := map[string]*famCount{}
 	feats := hostFeatures()
 	for fi := range forms {

@@ -379,3 +379,13 @@ func TestInteger(t *testing.T) {
 	counts := runForms(t, intForms())
 	logCounts(t, counts)
 }
+
+// TestIntegerJIT runs the integer forms through the block JIT: each
+// instruction compiled as a block of its own, run natively (or through
+// a helper exit where the JIT leaves it to the interpreter), compared
+// with the host. A tenth of the interpreter's cases per form: each case
+// compiles afresh.
+func TestIntegerJIT(t *testing.T) {
+	counts := runFormsWith(t, intForms(), NewFujiJIT, max(caseCount()/10, 1))
+	logCounts(t, counts)
+}
