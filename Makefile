@@ -95,11 +95,12 @@ fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME)
 
 # Speed figures (not timed tests), side by side with QEMU TCG in one run:
-# the interpreter on the bare-metal 8-instruction loop (in-process MIPS,
-# then Fuji vs QEMU on the same multiboot kernel), and the Linux boot.
+# the interpreter on the bare-metal 8-instruction loop (in-process MIPS),
+# then Fuji (-accel jit and interp) vs QEMU on the same multiboot kernel,
+# the Linux boot, and the in-guest cpubench (also run on the host).
 bench: deps-bench build guest
 	$(GO) test ./cpu -run '^$$' -bench 'InterpLoop32' -benchtime 10x
-	$(GO) test ./machine -run '^$$' -bench 'LoopVsQEMU|LinuxBootVsQEMU' -benchtime 1x -timeout 60m
+	$(GO) test ./machine -run '^$$' -bench 'LoopVsQEMU|LinuxBootVsQEMU|CPUBenchVsQEMU' -benchtime 1x -timeout 60m
 
 # Longer conformance runs: the host-CPU oracle with 100,000 random cases
 # per form (make test runs 1,000), the whole suite, then ten minutes of
