@@ -7,15 +7,18 @@ APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 BIN     := build/fuji
 FUZZTIME ?= 20s
 
-# Debian packages each target needs.
-RUN_DEBS   := seabios cpio
+# Debian packages each target needs. Every target that builds the guest
+# files needs cpio, and gcc and libc6-dev for the bench initramfs's
+# static cpubench.
+GUEST_DEBS := cpio gcc libc6-dev
+RUN_DEBS   := seabios $(GUEST_DEBS)
 # nasm and binutils build the bare-metal test programs; xvfb runs the
 # window tests (go test under xvfb-run; cmd/fuji's also starts its own
 # Xvfb and types through XTEST from Go, so it needs no xdotool); the
 # X11/GL headers let those tests build the ebiten window.
-TEST_DEBS  := seabios nasm binutils cpio xvfb xauth libgl1-mesa-dri \
+TEST_DEBS  := seabios nasm binutils $(GUEST_DEBS) xvfb xauth libgl1-mesa-dri \
 	libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev
-BENCH_DEBS := seabios nasm qemu-system-x86
+BENCH_DEBS := seabios nasm $(GUEST_DEBS) qemu-system-x86
 # A window build needs a display and the X11/GL headers.
 WINDOW_TAGS := $(if $(DISPLAY),-tags window,)
 
@@ -23,7 +26,7 @@ WINDOW_TAGS := $(if $(DISPLAY),-tags window,)
 
 GUEST := build/guest
 GUEST_FILES := $(GUEST)/vmlinuz-amd64 $(GUEST)/initramfs-amd64-test.cpio.gz $(GUEST)/initramfs-amd64-shell.cpio.gz \
-	$(GUEST)/vmlinuz-i386 $(GUEST)/initramfs-i386-test.cpio.gz
+	$(GUEST)/initramfs-amd64-bench.cpio.gz $(GUEST)/vmlinuz-i386 $(GUEST)/initramfs-i386-test.cpio.gz
 
 all: build
 
@@ -58,6 +61,9 @@ $(GUEST)/vmlinuz-%:
 $(GUEST)/initramfs-amd64-%.cpio.gz: $(GUEST)/vmlinuz-amd64 scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $(GUEST)/busybox-amd64 $@ $*
 
+# The bench initramfs carries scripts/cpubench.c, built by the script.
+$(GUEST)/initramfs-amd64-bench.cpio.gz: scripts/cpubench.c
+
 $(GUEST)/initramfs-i386-%.cpio.gz: $(GUEST)/vmlinuz-i386 scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $(GUEST)/busybox-i386 $@ $*
 
@@ -89,11 +95,12 @@ fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME)
 
 # Speed figures (not timed tests), side by side with QEMU TCG in one run:
-# the interpreter on the bare-metal 8-instruction loop (in-process MIPS,
-# then Fuji vs QEMU on the same multiboot kernel), and the Linux boot.
+# the interpreter on the bare-metal 8-instruction loop (in-process MIPS),
+# then Fuji (-accel jit and interp) vs QEMU on the same multiboot kernel,
+# the Linux boot, and the in-guest cpubench (also run on the host).
 bench: deps-bench build guest
 	$(GO) test ./cpu -run '^$$' -bench 'InterpLoop32' -benchtime 10x
-	$(GO) test ./machine -run '^$$' -bench 'LoopVsQEMU|LinuxBootVsQEMU' -benchtime 1x -timeout 60m
+	$(GO) test ./machine -run '^$$' -bench 'LoopVsQEMU|LinuxBootVsQEMU|CPUBenchVsQEMU' -benchtime 1x -timeout 60m
 
 # Longer conformance runs: the host-CPU oracle with 100,000 random cases
 # per form (make test runs 1,000), the whole suite, then ten minutes of

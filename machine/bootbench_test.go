@@ -13,10 +13,12 @@ import (
 )
 
 // BenchmarkLinuxBootVsQEMU boots Debian's kernel with the test initramfs
-// in Fuji and in QEMU TCG (qemu-system-x86_64 -accel tcg) side by side and
-// reports, for each: the guest's own uptime at the shell marker, the wall
-// time to the marker and to power-off, and the ratios Fuji/QEMU. It is a
-// benchmark (make bench), not a timed test.
+// in Fuji (-accel jit, then -accel interp) and in QEMU TCG
+// (qemu-system-x86_64 -accel tcg) side by side and reports, for each: the
+// guest's own uptime at the shell marker, the wall time to the marker and
+// to power-off; then each Fuji engine's ratios to QEMU and the JIT's
+// speed-up over the interpreter. It is a benchmark (make bench), not a
+// timed test.
 func BenchmarkLinuxBootVsQEMU(b *testing.B) {
 	kernel := "../build/guest/vmlinuz-amd64"
 	initrd := "../build/guest/initramfs-amd64-test.cpio.gz"
@@ -27,10 +29,17 @@ func BenchmarkLinuxBootVsQEMU(b *testing.B) {
 	}
 	const cmdline = "console=ttyS0"
 	uptimeRe := regexp.MustCompile(`FUJI-UPTIME: (\S+)`)
-	for i := 0; i < b.N; i++ {
-		// Fuji, real-time clock so that the guest's uptime is wall time.
+	// boot is one engine's figures: the guest's uptime at the marker
+	// (seconds), the wall time to the marker and to power-off.
+	type boot struct {
+		uptime      float64
+		marker, off time.Duration
+	}
+	// Fuji runs on the real-time clock so that the guest's uptime is wall
+	// time.
+	fuji := func(accel string) boot {
 		pr, pw := io.Pipe()
-		m, err := New(Config{RAM: 512 << 20, Kernel: kernel, Initrd: initrd, Cmdline: cmdline, Serial: pw, NoReboot: true, RealTime: true})
+		m, err := New(Config{RAM: 512 << 20, Kernel: kernel, Initrd: initrd, Cmdline: cmdline, Serial: pw, NoReboot: true, RealTime: true, Accel: accel})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -39,16 +48,32 @@ func BenchmarkLinuxBootVsQEMU(b *testing.B) {
 		uptimeCh := make(chan string, 1)
 		go scanMarkers(pr, start, markerCh, uptimeCh, uptimeRe)
 		res := m.Run(30 * time.Minute)
-		fujiOff := time.Since(start)
+		off := time.Since(start)
 		pw.Close()
 		if res.Kind != ExitPowerOff {
-			b.Fatalf("fuji: %+v", res)
+			b.Fatalf("fuji -accel %s: %+v", accel, res)
 		}
-		fujiMarker, fujiUptime := <-markerCh, <-uptimeCh
+		r := boot{marker: <-markerCh, off: off}
+		fmt.Sscan(<-uptimeCh, &r.uptime)
+		return r
+	}
+	row := func(name string, r boot) {
+		fmt.Fprintf(os.Stderr, "  %-22s %8.2f s               %8.2f s       %8.2f s\n", name, r.uptime, r.marker.Seconds(), r.off.Seconds())
+	}
+	ratio := func(name string, f, q boot) {
+		fmt.Fprintf(os.Stderr, "  %-22s %8.2f                 %8.2f         %8.2f\n", name, f.uptime/q.uptime, f.marker.Seconds()/q.marker.Seconds(), f.off.Seconds()/q.off.Seconds())
+	}
+	for i := 0; i < b.N; i++ {
+		jit := fuji(AccelJIT)
+		interp := fuji(AccelInterp)
+		b.ReportMetric(jit.marker.Seconds(), "fuji-jit-marker-s")
+		b.ReportMetric(interp.marker.Seconds(), "fuji-interp-marker-s")
+		b.ReportMetric(interp.marker.Seconds()/jit.marker.Seconds(), "jit-speedup")
 
 		qemu, err := exec.LookPath("qemu-system-x86_64")
 		if err != nil {
-			b.Logf("Fuji: marker %v wall, %s s guest uptime, power-off %v (qemu-system-x86 not installed)", fujiMarker, fujiUptime, fujiOff)
+			b.Logf("Fuji -accel jit: marker %v wall, %.2f s guest uptime, power-off %v; -accel interp: marker %v wall, %.2f s guest uptime, power-off %v (qemu-system-x86 not installed)",
+				jit.marker, jit.uptime, jit.off, interp.marker, interp.uptime, interp.off)
 			continue
 		}
 		cmd := exec.Command(qemu, "-accel", "tcg", "-m", "512", "-nographic", "-no-reboot", "-monitor", "none",
@@ -64,19 +89,20 @@ func BenchmarkLinuxBootVsQEMU(b *testing.B) {
 		qMarkerCh := make(chan time.Duration, 1)
 		qUptimeCh := make(chan string, 1)
 		go scanMarkers(out, qstart, qMarkerCh, qUptimeCh, uptimeRe)
-		qMarker, qUptime := <-qMarkerCh, <-qUptimeCh
+		q := boot{marker: <-qMarkerCh}
+		fmt.Sscan(<-qUptimeCh, &q.uptime)
 		cmd.Wait()
-		qOff := time.Since(qstart)
-		var fu, qu float64
-		fmt.Sscan(fujiUptime, &fu)
-		fmt.Sscan(qUptime, &qu)
-		b.ReportMetric(fujiMarker.Seconds(), "fuji-marker-s")
-		b.ReportMetric(qMarker.Seconds(), "qemu-marker-s")
-		b.ReportMetric(fujiMarker.Seconds()/qMarker.Seconds(), "marker-ratio")
-		fmt.Fprintf(os.Stderr, "linux boot        guest uptime at marker   wall to marker   wall to power-off\n")
-		fmt.Fprintf(os.Stderr, "  fuji (interp)   %8s s               %8.2f s       %8.2f s\n", fujiUptime, fujiMarker.Seconds(), fujiOff.Seconds())
-		fmt.Fprintf(os.Stderr, "  qemu tcg        %8s s               %8.2f s       %8.2f s\n", qUptime, qMarker.Seconds(), qOff.Seconds())
-		fmt.Fprintf(os.Stderr, "  fuji/qemu       %8.2f                 %8.2f         %8.2f\n", fu/qu, fujiMarker.Seconds()/qMarker.Seconds(), fujiOff.Seconds()/qOff.Seconds())
+		q.off = time.Since(qstart)
+		b.ReportMetric(q.marker.Seconds(), "qemu-marker-s")
+		b.ReportMetric(jit.marker.Seconds()/q.marker.Seconds(), "marker-ratio-jit/qemu")
+		b.ReportMetric(interp.marker.Seconds()/q.marker.Seconds(), "marker-ratio-interp/qemu")
+		fmt.Fprintf(os.Stderr, "linux boot               guest uptime at marker   wall to marker   wall to power-off\n")
+		row("fuji -accel jit", jit)
+		row("fuji -accel interp", interp)
+		row("qemu tcg", q)
+		ratio("fuji-jit/qemu", jit, q)
+		ratio("fuji-interp/qemu", interp, q)
+		ratio("interp/jit (speed-up)", interp, jit)
 	}
 }
 

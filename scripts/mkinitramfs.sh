@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build a busybox initramfs (cpio newc, gzip) for Fuji's Linux guests.
-#   scripts/mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test
+#   scripts/mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test|bench
 # shell: an interactive shell on the serial console; exiting it powers off.
 # test:  runs a few commands, prints markers the tests look for, powers off.
+# bench: runs /cpubench (scripts/cpubench.c, built here with gcc -O2
+#        -static; amd64 only), which prints its FUJI-CPUBENCH line, then
+#        powers off.
 set -euo pipefail
-busybox=${1:?usage: mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test}
+busybox=${1:?usage: mkinitramfs.sh BUSYBOX OUT.cpio.gz shell|test|bench}
 out=${2:?}
 kind=${3:-shell}
 root=$(mktemp -d)
@@ -60,7 +63,20 @@ echo "FUJI-DMESG-END"
 poweroff -f
 INIT
     ;;
-  *) echo "mkinitramfs.sh: kind must be shell or test" >&2; exit 2 ;;
+  bench)
+    # The host's gcc builds the benchmark, so host and guest must both be
+    # x86-64 (ELF e_machine 0x3e at offset 18 of the busybox binary).
+    if [ "$(uname -m)" != x86_64 ] || [ "$(od -An -tx1 -j18 -N1 "$busybox" | tr -d ' ')" != 3e ]; then
+      echo "mkinitramfs.sh: the bench initramfs is amd64 only (x86-64 host and busybox)" >&2; exit 2
+    fi
+    gcc -O2 -static -Wall -Wextra -Werror -o "$root/cpubench" "$(dirname "$0")/cpubench.c"
+    cat >> "$root/init" <<'INIT'
+echo "FUJI-MARKER: shell reached"
+/cpubench
+poweroff -f
+INIT
+    ;;
+  *) echo "mkinitramfs.sh: kind must be shell, test or bench" >&2; exit 2 ;;
 esac
 chmod 755 "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9 > "$out"
