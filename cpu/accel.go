@@ -16,7 +16,15 @@ import (
 //
 // Invariants the generated code relies on and keeps:
 //   - On entry and at every exit the lazy flags are materialised
-//     (lop == lazyNone): the arithmetic flags live in State.flags.
+//     (lop == lazyNone) and the arithmetic flags are in jitState.arith
+//     as a host RFLAGS image (generated code spills them with PUSHFQ and
+//     a plain store; only the six status bits of the image count).
+//     runNative copies them in and out of State.flags around every entry.
+//   - Code runs only while the CPU's flat segments (flatSegs) fit the
+//     assumptions it was compiled under (NativeCode.Flat).
+//     A change of flatSegs moves chainGen, so every linked path is
+//     rechecked; a direct link (patched jump) goes only to code that
+//     assumes no more than its source.
 //   - RIP in State is exact at every exit; inside a block it is a
 //     compile-time constant (NativeCode.RIP is the block's entry RIP).
 //   - icount is exact at every exit (each exit adds what retired).
@@ -55,6 +63,11 @@ type BlockSource struct {
 	Valid *bool
 	// ID names the block in exits (CPU.jitBlock).
 	ID uint32
+	// CSBase is CS's base: RIP plus CSBase is the linear address (the
+	// compiler links directly only to code on the block's own page).
+	CSBase uint64
+	// FlatSegs is CPU.flatSegs at compile time (see flatBits).
+	FlatSegs uint16
 }
 
 // NativeCode is a block's translation.
@@ -64,7 +77,17 @@ type NativeCode struct {
 	// at a helper exit; 0 means return to the block loop.
 	Resume []uintptr
 	RIP    uint64
+	// Flat lists the segments (flatBits) the code assumes flat: it
+	// dropped their segment checks.
+	Flat uint16
 }
+
+// fits reports whether code may run in the CPU's present state.
+func (nc *NativeCode) fits(c *CPU) bool { return c.flatSegs&nc.Flat == nc.Flat }
+
+// mayLink reports whether a direct link from code nc to code to is
+// sound: whenever nc may run, so may to.
+func (nc *NativeCode) mayLink(to *NativeCode) bool { return to.Flat&^nc.Flat == 0 }
 
 // noChainSlot in jitSlot: the code was not entered through a chain slot.
 const noChainSlot = 0xffffffff
@@ -88,7 +111,7 @@ type JITStats struct {
 // Layout gives the byte offsets from a *CPU of the fields generated code
 // reads and writes.
 type Layout struct {
-	R, RIP, Flags, Lop                      uintptr
+	R, RIP, Arith, Lop                      uintptr
 	SegBase, SegRLo, SegRHi, SegWLo, SegWHi uintptr // of c.seg[0]; stride SegStride
 	SegStride                               uintptr
 	CSLimit                                 uintptr // State.Seg[CS].Limit (uint32)
@@ -109,7 +132,7 @@ func JITLayout() Layout {
 	return Layout{
 		R:            off(unsafe.Pointer(&c.R[0])),
 		RIP:          off(unsafe.Pointer(&c.RIP)),
-		Flags:        off(unsafe.Pointer(&c.flags)),
+		Arith:        off(unsafe.Pointer(&c.jit.arith)),
 		Lop:          off(unsafe.Pointer(&c.lop)),
 		SegBase:      off(unsafe.Pointer(&c.seg[0].base)),
 		SegRLo:       off(unsafe.Pointer(&c.seg[0].rlo)),
@@ -145,8 +168,13 @@ type jitState struct {
 	jitIndex uint32
 	jitBlock uint32
 	jitSlot  uint32
-	// native lists the compiled blocks by ID (exits name blocks by ID).
+	// arith holds the arithmetic flags while generated code runs: a host
+	// RFLAGS image, of which only the FlagsArith bits count.
+	arith uint64
+	// native lists the compiled blocks by ID (exits name blocks by ID),
+	// codes their translations (a block may be recompiled).
 	native []*block
+	codes  []*NativeCode
 	stats  JITStats
 	timing bool
 	// Test knobs: compile after this many runs (0: JITThreshold) and
@@ -194,7 +222,8 @@ func (c *CPU) compileBlock(b *block) {
 		return
 	}
 	id := uint32(len(c.jit.native))
-	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, Valid: &b.valid, ID: id}
+	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, Valid: &b.valid, ID: id,
+		CSBase: c.Seg[CS].Base, FlatSegs: c.flatSegs}
 	nc := c.jit.accel.Compile(c, &src)
 	if nc == nil {
 		b.hits = ^uint32(0)
@@ -202,6 +231,7 @@ func (c *CPU) compileBlock(b *block) {
 	}
 	b.native = nc
 	c.jit.native = append(c.jit.native, b)
+	c.jit.codes = append(c.jit.codes, nc)
 }
 
 // flushNative forgets every translation (the blocks stay).
@@ -212,6 +242,8 @@ func (c *CPU) flushNative() {
 	}
 	clear(c.jit.native)
 	c.jit.native = c.jit.native[:0]
+	clear(c.jit.codes)
+	c.jit.codes = c.jit.codes[:0]
 	if c.jit.accel != nil {
 		c.jit.accel.Flush()
 	}
@@ -233,13 +265,16 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 		defer func() { c.jit.stats.NativeNanos += int64(time.Since(t0)) }()
 	}
 	c.materialize()
+	c.jit.arith = c.flags
 	c.jit.jitLimit = limit
 	entry := b.native.Entry
 	for {
 		c.jit.stats.Entries++
 		c.jit.jitSlot = noChainSlot
 		c.jit.accel.Enter(c, entry)
+		c.flags = c.flags&^FlagsArith | c.jit.arith&FlagsArith
 		last = c.jit.native[c.jit.jitBlock]
+		code := c.jit.codes[c.jit.jitBlock]
 		switch c.jit.jitExit {
 		case JITExitHelper:
 			c.jit.stats.Helpers++
@@ -250,16 +285,20 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			c.stop = false
 			c.ip0 = c.RIP
 			c.RIP = (c.RIP + uint64(in.Len)) & c.ipm
+			gen := c.chainGen + c.tlb.epoch
 			in.fn(c, in)
 			c.icount++
-			if c.stop || !c.nativeOK() || last.native == nil || !last.valid {
+			// Resume only in the state the code was entered in: direct
+			// links to the rest rely on it (accel invariants).
+			if c.stop || !c.nativeOK() || last.native != code || !last.valid || c.chainGen+c.tlb.epoch != gen {
 				return last, c.icount - start
 			}
-			entry = last.native.Resume[k]
+			entry = code.Resume[k]
 			if entry == 0 {
 				return last, c.icount - start
 			}
 			c.materialize()
+			c.jit.arith = c.flags
 			if c.eventPending() {
 				// Finish the block, as the interpreter would, then stop.
 				c.jit.jitLimit = 0
@@ -271,11 +310,13 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			}
 			c.checkBus()
 			next := c.chained(last)
-			if next.native == nil || next.native.RIP != c.RIP || !next.valid {
+			if next.native == nil || next.native.RIP != c.RIP || !next.valid || !next.native.fits(c) {
 				return last, c.icount - start
 			}
-			c.jit.stats.Links++
-			c.jit.accel.Link(c.jit.jitSlot, next.native.Entry, c.chainGen+c.tlb.epoch)
+			if code.mayLink(next.native) {
+				c.jit.stats.Links++
+				c.jit.accel.Link(c.jit.jitSlot, next.native.Entry, c.chainGen+c.tlb.epoch)
+			}
 			entry = next.native.Entry
 		case JITExitInvalid:
 			// Entered through a stale link: unlink it so that the
@@ -291,9 +332,11 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			}
 			c.checkBus()
 			next := c.chained(last)
-			if next.native == nil || next.native.RIP != c.RIP || !next.valid {
+			if next.native == nil || next.native.RIP != c.RIP || !next.valid || !next.native.fits(c) {
 				return last, c.icount - start
 			}
+			// The jump cache serves every block: its entries rely on
+			// the chain generation alone, which flatSegs changes move.
 			c.jit.accel.LinkIndirect(c.RIP, next.native.Entry, c.chainGen+c.tlb.epoch)
 			entry = next.native.Entry
 		}

@@ -54,6 +54,7 @@ type CPU struct {
 	userTag   uint64 // 1 at CPL 3, for TLB tags
 	stackMask uint64 // 0xffff, 0xffffffff or all ones by SS.B / 64-bit mode
 	seg       [6]segLimits
+	flatSegs  uint16    // segments whose checks pass every 32-bit offset (flatBits)
 	pdpte     [4]uint64 // PAE PDPT entries loaded at CR3 write
 	busGen    uint64    // mem.Bus.Generation the TLB was filled under
 
@@ -396,6 +397,11 @@ func (c *CPU) runBlocks(budget int64) {
 				if b.hits++; b.hits >= c.jitThreshold() && c.nativeOK() {
 					c.compileBlock(b)
 				}
+			}
+			if b.native != nil && !b.native.fits(c) {
+				// Compiled for other segments: compile it again when
+				// it is hot again (links to the old code stay sound).
+				b.native, b.hits = nil, 0
 			}
 			if b.native != nil && b.native.RIP == c.RIP && c.nativeOK() {
 				last, n := c.runNative(b, c.icount+uint64(budget-done))

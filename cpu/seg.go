@@ -10,6 +10,21 @@ type segLimits struct {
 	wlo, whi uint64
 }
 
+// Bits of CPU.flatSegs: segment i is flat for reads (bit 2i) or writes
+// (bit 2i+1) when its base is zero and every 32-bit offset passes its
+// limit check. The JIT drops the segment checks of such accesses in
+// 16- and 32-bit code (accel.go).
+func flatBits(i int, l *segLimits) uint16 {
+	var b uint16
+	if l.base == 0 && l.rlo == 0 && l.rhi >= 0xffffffff {
+		b |= 1 << (2 * i)
+	}
+	if l.base == 0 && l.wlo == 0 && l.whi >= 0xffffffff {
+		b |= 2 << (2 * i)
+	}
+	return b
+}
+
 // segLoaded recomputes the check data of segment register i.
 func (c *CPU) segLoaded(i int) {
 	s := &c.Seg[i]
@@ -60,6 +75,12 @@ func (c *CPU) segLoaded(i int) {
 		} else {
 			l.wlo, l.whi = 1, 0
 		}
+	}
+	// Translations depend on which segments are flat: a change must
+	// break chains, as a CS change does (accel.go).
+	if f := c.flatSegs&^(3<<(2*i)) | flatBits(i, l); f != c.flatSegs {
+		c.flatSegs = f
+		c.chainGen++
 	}
 }
 

@@ -79,7 +79,7 @@ func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
 	if op == aluADC || op == aluSBB {
 		if !g.hostHas(1) {
 			g.spill()
-			a.op(x86.ABTQ, imm(0), st(g.lay.Flags))
+			a.op(x86.ABTQ, imm(0), st(g.lay.Arith))
 		}
 	}
 	as := aluOps[op][sizeIndex(sz)]
@@ -189,10 +189,8 @@ func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	default:
 		as, w = sized(sz, x86.ANEGB, x86.ANEGW, x86.ANEGL, x86.ANEGQ), arithFlags
 	}
-	if w&1 == 0 && w != 0 && g.flags == flagsHost && g.live&1 == 0 {
-		// INC/DEC keep CF: the host's must be the guest's, or stay
-		// out of the live set.
-		g.spill()
+	if w&1 == 0 && w != 0 {
+		g.keepCF()
 	}
 	g.a.op1(as, reg(rAX))
 	if w != 0 {
@@ -203,13 +201,22 @@ func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	return true
 }
 
+// keepCF readies the host flags for INC or DEC, which keep CF: the
+// host's CF must be the guest's, so that afterwards the host holds every
+// status flag.
+func (g *gen) keepCF() {
+	if g.flags == flagsHost && g.live&1 != 0 {
+		return
+	}
+	g.spill()
+	g.loadCF()
+}
+
 // incDecReg: 40-4F outside 64-bit mode.
 func (g *gen) incDecReg(in *cpu.Inst) bool {
 	r := uint8(in.Op & 7)
 	sz := in.OpSize
-	if g.flags == flagsHost && g.live&1 == 0 {
-		g.spill()
-	}
+	g.keepCF()
 	g.loadReg(rAX, in, r, sz)
 	if in.Op < 0x48 {
 		g.a.op1(sized(sz, x86.AINCB, x86.AINCW, x86.AINCL, x86.AINCQ), reg(rAX))
@@ -247,8 +254,8 @@ func (g *gen) imul(in *cpu.Inst) bool {
 	a.op(x86.AANDL, imm(0x801), reg(rBX))
 	a.op(x86.AANDL, imm(0xc4), reg(rDI))
 	a.op(x86.AORL, reg(rDI), reg(rBX))
-	a.op(x86.AANDQ, imm(^int64(arithFlags)), st(g.lay.Flags))
-	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
+	a.op(x86.AANDQ, imm(^int64(arithFlags)), st(g.lay.Arith))
+	a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()
 	return true
@@ -309,8 +316,8 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		a.op(x86.ATESTL, imm(int64(mask)), reg(rCX))
 		a.jmp(x86.AJEQ, skip)
 		a.op(x86.AANDL, imm(int64(w&^z)), reg(rBX))
-		a.op(x86.AANDQ, imm(^int64(w)), st(g.lay.Flags))
-		a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
+		a.op(x86.AANDQ, imm(^int64(w)), st(g.lay.Arith))
+		a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
 		a.place(skip)
 	}
 	g.retire()

@@ -52,16 +52,6 @@ func (g *gen) checkTargetReg(h int16) {
 	a.jmp(x86.AJHI, slow)
 }
 
-// mergeBX folds the flags image in BX (bits live) into memory, with the
-// bits in zero cleared.
-func (g *gen) mergeBX(live, zero uint64) {
-	a := g.a
-	m := int64(live & arithFlags)
-	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^(m | int64(zero))), st(g.lay.Flags))
-	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
-}
-
 // jcc: 70-7F, 0F 80-8F.
 func (g *gen) jcc(in *cpu.Inst) bool {
 	t := g.relTarget(in)

@@ -36,6 +36,9 @@ func (cc *codeCache) put(code []byte) uintptr {
 
 func (cc *codeCache) reset() { cc.used = 0 }
 
+// base is the address of the cache's first byte.
+func (cc *codeCache) base() uintptr { return uintptr(unsafe.Pointer(&cc.mem[0])) }
+
 func (cc *codeCache) free() {
 	if cc.mem != nil {
 		syscall.Munmap(cc.mem)

@@ -41,6 +41,13 @@ const (
 	flagsHost
 )
 
+// directSite is a chain slot whose link is a patched JMP rel32: first
+// is the jump's opcode byte.
+type directSite struct {
+	slot  int
+	first *obj.Prog
+}
+
 // gen compiles one block.
 type gen struct {
 	j   *JIT
@@ -58,6 +65,8 @@ type gen struct {
 	tails     []func()
 	slotsUsed int
 	slow      *obj.Prog // the current instruction's slow path, once made
+	flat      uint16    // flat segments the code relies on (NativeCode.Flat)
+	directs   []directSite
 
 	// Compile-time state of the inline path.
 	pending int // instructions retired since icount was last updated
@@ -97,6 +106,7 @@ func (g *gen) compile() ([]byte, error) {
 	a.jmp(x86.AJEQ, invalid)
 	g.tails = append(g.tails, func() {
 		a.place(invalid)
+		g.storeRIP(g.src.RIP) // links do not store RIP on the way in
 		g.exitWith(cpu.JITExitInvalid, 0)
 	})
 
@@ -137,22 +147,56 @@ func (g *gen) retire() { g.pending++ }
 
 // Flags.
 
-// spill writes live host flags to memory, and clears there the bits the
-// interpreter defines as zero where the manuals leave them undefined
-// (so that both engines compute the same RFLAGS whatever the host does).
+// spill writes live host flags to memory (the RFLAGS image in
+// jitState.arith), and clears there the bits the interpreter defines as
+// zero where the manuals leave them undefined (so that both engines
+// compute the same RFLAGS whatever the host does). When the host holds
+// every status flag, as after most ALU instructions, the spill is a
+// PUSHFQ and a plain store: no read-modify-write of memory, so no chain
+// of store-forwarding latency from one spill to the next.
 func (g *gen) spill() {
 	if g.flags != flagsHost {
 		return
 	}
 	a := g.a
-	m := int64(g.live & arithFlags)
-	a.op0(x86.APUSHFQ)
-	a.op1(x86.APOPQ, reg(rBX))
-	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^(m | int64(g.zero))), st(g.lay.Flags))
-	a.op(x86.AORQ, reg(rBX), st(g.lay.Flags))
+	if (g.live|g.zero)&arithFlags == arithFlags {
+		a.op0(x86.APUSHFQ)
+		a.op1(x86.APOPQ, st(g.lay.Arith))
+		if g.zero&arithFlags != 0 {
+			a.op(x86.AANDQ, imm(^int64(g.zero&arithFlags)), st(g.lay.Arith))
+		}
+	} else {
+		a.op0(x86.APUSHFQ)
+		a.op1(x86.APOPQ, reg(rBX))
+		g.mergeBX(g.live, g.zero)
+	}
 	g.flags = flagsMem
 	g.live, g.zero = 0, 0
+}
+
+// mergeBX folds the flags image in BX (bits live) into memory, with the
+// bits in zero cleared.
+func (g *gen) mergeBX(live, zero uint64) {
+	a := g.a
+	if (live|zero)&arithFlags == arithFlags {
+		if zero&arithFlags != 0 {
+			a.op(x86.AANDQ, imm(^int64(zero&arithFlags)), reg(rBX))
+		}
+		a.op(x86.AMOVQ, reg(rBX), st(g.lay.Arith))
+		return
+	}
+	m := int64(live & arithFlags)
+	a.op(x86.AANDL, imm(m), reg(rBX))
+	a.op(x86.AANDQ, imm(^(m | int64(zero))), st(g.lay.Arith))
+	a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
+}
+
+// loadCF puts the guest's CF into the host's when the flags are in
+// memory, so that an instruction that keeps CF (INC, DEC) leaves every
+// status flag in the host. The caller has spilled.
+func (g *gen) loadCF() {
+	g.a.op(x86.ABTQ, imm(0), st(g.lay.Arith))
+	g.flags, g.live, g.zero = flagsHost, 1, 0
 }
 
 // clobber is called before emitting host code that changes host flags
@@ -216,7 +260,7 @@ func (g *gen) condition(cc uint8) uint8 {
 	}
 	g.spill()
 	a := g.a
-	a.op(x86.AMOVL, st(g.lay.Flags), reg(rBX))
+	a.op(x86.AMOVL, st(g.lay.Arith), reg(rBX))
 	switch cc >> 1 {
 	case 6: // SF != OF
 		a.op(x86.AMOVL, reg(rBX), reg(rDI))
@@ -320,7 +364,7 @@ func (g *gen) makeResume(i int) {
 			a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.ICount))
 		}
 		if flags == flagsHost {
-			a.op(x86.AMOVQ, st(g.lay.Flags), reg(rBX))
+			a.op(x86.AMOVQ, st(g.lay.Arith), reg(rBX))
 			a.op(x86.AANDL, imm(arithFlags), reg(rBX))
 			a.op(x86.AORL, imm(2), reg(rBX))
 			a.op(x86.APUSHQ, reg(rBX), obj.Addr{})
@@ -332,7 +376,11 @@ func (g *gen) makeResume(i int) {
 }
 
 // chainTo ends the inline path with a jump to the block at a constant
-// RIP, through a chain slot the Go side links.
+// RIP. A target on the block's own page is linked by patching a JMP
+// rel32 (a direct jump, as QEMU's goto_tb): code runs only while the
+// mapping of the page it was entered on holds (Go leaves generated code
+// when the chain generation moves), so it needs no check. Other targets
+// go through a chain slot {code, generation} that Go fills.
 func (g *gen) chainTo(target uint64) {
 	a := g.a
 	g.spill()
@@ -343,23 +391,39 @@ func (g *gen) chainTo(target uint64) {
 		a.op(x86.AADDQ, imm(int64(g.pending)), reg(rAX))
 		a.op(x86.AMOVQ, reg(rAX), st(g.lay.ICount))
 	}
-	g.storeRIP(target)
+	// The slot is named on the way out (Go links it) and on the way in
+	// (if the target turns out to be invalidated, Go unlinks it).
+	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
 	exit := a.label()
 	a.op(x86.ACMPQ, reg(rAX), st(g.lay.Limit))
 	a.jmp(x86.AJCC, exit)
-	a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rAX))
-	a.op(x86.AADDQ, st(g.lay.Epoch), reg(rAX))
-	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.slots[slot])))), reg(rCX))
-	a.op(x86.ACMPQ, reg(rAX), mem(rCX, 8))
-	a.jmp(x86.AJNE, exit)
-	// The slot is named even on the way in: if the target turns out to
-	// be invalidated, Go unlinks the slot.
-	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
-	a.op1(obj.AJMP, mem(rCX, 0))
+	if g.linearPage(target) == g.linearPage(g.src.RIP) {
+		// JMP rel32, 0 while unlinked: on to the exit below.
+		first := a.op(x86.ABYTE, imm(0xe9), obj.Addr{})
+		for range 4 {
+			a.op(x86.ABYTE, imm(0), obj.Addr{})
+		}
+		g.directs = append(g.directs, directSite{slot, first})
+	} else {
+		a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rAX))
+		a.op(x86.AADDQ, st(g.lay.Epoch), reg(rAX))
+		a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.slots[slot])))), reg(rCX))
+		a.op(x86.ACMPQ, reg(rAX), mem(rCX, 8))
+		a.jmp(x86.AJNE, exit)
+		a.op1(obj.AJMP, mem(rCX, 0))
+	}
 	a.place(exit)
-	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
+	g.storeRIP(target)
 	g.exitWith(cpu.JITExitChain, uint32(g.i))
 	g.ended = true
+}
+
+// linearPage is the linear page of the code at rip.
+func (g *gen) linearPage(rip uint64) uint64 {
+	if g.mode64() {
+		return rip >> 12
+	}
+	return ((g.src.CSBase + rip) & 0xffffffff) >> 12
 }
 
 // exitIndirect ends the inline path at a RIP held in host register r

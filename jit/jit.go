@@ -7,6 +7,7 @@
 package jit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
@@ -15,6 +16,8 @@ import (
 	"unsafe"
 
 	"fuji/cpu"
+
+	"golang.org/x/arch/x86/x86asm"
 )
 
 // Sizes of the code cache and of the chain-slot table.
@@ -49,10 +52,12 @@ type JIT struct {
 	jumpCache []jumpEntry // fixed length, like slots
 	cache     *codeCache
 	slots     []chainSlot // fixed length: generated code holds their addresses
+	sites     []int32     // by slot: offset in the cache of a direct slot's rel32, or 0
 	nslots    int
 	asm       *asm
 	lay       cpu.Layout
 	stats     Stats
+	dump      io.Writer // with SetDump: every translation, disassembled
 }
 
 // Stats counts the JIT's work.
@@ -75,7 +80,7 @@ func New(c *cpu.CPU) (*JIT, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
+	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), sites: make([]int32, maxSlots), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
 	j.resetSlots()
 	// The mapping outlives nothing that uses it: unmap it when the JIT
 	// (referenced by its CPU) is collected.
@@ -83,6 +88,10 @@ func New(c *cpu.CPU) (*JIT, error) {
 	c.SetAccelerator(j)
 	return j, nil
 }
+
+// SetDump makes the JIT write every translation to w: the guest block's
+// address and length, then the host code disassembled (-jit-dump).
+func (j *JIT) SetDump(w io.Writer) { j.dump = w }
 
 // Close releases the code cache. The CPU must not run generated code
 // afterwards (detach it first with c.SetAccelerator(nil)).
@@ -100,6 +109,7 @@ func (j *JIT) resetSlots() {
 	}
 	for i := range j.slots[:max(j.nslots, 1)] {
 		j.slots[i] = chainSlot{gen: ^uint64(0)}
+		j.sites[i] = 0
 	}
 	j.nslots = 0
 }
@@ -111,11 +121,21 @@ func (j *JIT) Flush() {
 }
 
 // Link points a chain slot at a target (cpu.Accelerator); gen all ones
-// unlinks it.
+// unlinks it. A direct slot is a JMP rel32 in the code: linking patches
+// its displacement (0, the unlinked state, falls through to the exit).
 func (j *JIT) Link(slot uint32, target uintptr, gen uint64) {
-	if slot != noSlot {
-		j.slots[slot] = chainSlot{target: target, gen: gen}
+	if slot == noSlot {
+		return
 	}
+	if site := j.sites[slot]; site != 0 {
+		var rel int64
+		if gen != ^uint64(0) {
+			rel = int64(target) - int64(j.cache.base()+uintptr(site)+4)
+		}
+		binary.LittleEndian.PutUint32(j.cache.mem[site:], uint32(int32(rel)))
+		return
+	}
+	j.slots[slot] = chainSlot{target: target, gen: gen}
 }
 
 // LinkIndirect enters target as the code for rip in the jump cache
@@ -150,16 +170,23 @@ func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
 		c.FlushBlocks()
 		return nil
 	}
+	base := int(entry - j.cache.base())
+	for _, d := range g.directs {
+		j.sites[d.slot] = int32(base + int(d.first.Pc) + 1)
+	}
 	j.nslots += g.slotsUsed
 	j.stats.Compiled++
 	j.stats.CodeBytes += uint64(len(code))
 	j.stats.NativeInsts += uint64(g.native)
 	j.stats.HelperInsts += uint64(len(src.Insts) - g.native)
-	nc := &cpu.NativeCode{Entry: entry, RIP: src.RIP, Resume: make([]uintptr, len(src.Insts))}
+	nc := &cpu.NativeCode{Entry: entry, RIP: src.RIP, Resume: make([]uintptr, len(src.Insts)), Flat: g.flat}
 	for i, p := range g.resume {
 		if p != nil {
 			nc.Resume[i] = entry + uintptr(p.Pc)
 		}
+	}
+	if j.dump != nil {
+		j.dumpCode(src, entry, code)
 	}
 	if j.stats.reportHelpers {
 		for i := range src.Insts {
@@ -169,6 +196,22 @@ func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
 		}
 	}
 	return nc
+}
+
+// dumpCode writes one translation in Intel syntax.
+func (j *JIT) dumpCode(src *cpu.BlockSource, entry uintptr, code []byte) {
+	fmt.Fprintf(j.dump, "block %d: guest %#x, %d instructions, mode %v; host %#x, %d bytes\n",
+		src.ID, src.RIP, len(src.Insts), src.Mode, entry, len(code))
+	for off := 0; off < len(code); {
+		in, err := x86asm.Decode(code[off:], 64)
+		if err != nil {
+			fmt.Fprintf(j.dump, "  %5x: .byte %#x\n", off, code[off])
+			off++
+			continue
+		}
+		fmt.Fprintf(j.dump, "  %5x: %s\n", off, x86asm.IntelSyntax(in, uint64(entry)+uint64(off), nil))
+		off += in.Len
+	}
 }
 
 // Stats returns the compiler's counters.

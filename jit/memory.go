@@ -114,6 +114,18 @@ func (g *gen) linear(s uint8, n int, write bool) {
 		}
 		return
 	}
+	// A flat segment (base 0, every 32-bit offset allowed) needs no
+	// code: the offset is the linear address, and an access that wraps
+	// at 4 GiB crosses a page, which the probe sends to the slow path.
+	// The code then runs only while the segment stays flat.
+	bit := uint16(1) << (2 * s)
+	if write {
+		bit <<= 1
+	}
+	if g.src.FlatSegs&bit != 0 {
+		g.flat |= bit
+		return
+	}
 	lo, hi := l.SegRLo, l.SegRHi
 	if write {
 		lo, hi = l.SegWLo, l.SegWHi

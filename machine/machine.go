@@ -49,6 +49,9 @@ type Config struct {
 	Accel string
 	// JITStats, when set, receives the JIT's statistics when Run returns.
 	JITStats io.Writer
+	// JITDump, when set, receives every translation the JIT makes,
+	// disassembled.
+	JITDump io.Writer
 }
 
 // Execution engines (Config.Accel, -accel).
@@ -213,6 +216,9 @@ func New(cfg Config) (*Machine, error) {
 			return nil, err
 		}
 		m.jit = j
+		if cfg.JITDump != nil {
+			j.SetDump(cfg.JITDump)
+		}
 		if cfg.JITStats != nil {
 			j.CountHelpers()
 			c.EnableJITTiming()

@@ -106,6 +106,7 @@ type runFlags struct {
 	cpuModel                              string
 	accel                                 string
 	jitStats                              bool
+	jitDump                               string
 	trace                                 string
 	traceExc                              bool
 	screenshot                            string
@@ -137,6 +138,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this much wall-clock time (exit status 124)")
 	fs.StringVar(&f.accel, "accel", machine.AccelJIT, "execution engine: jit (hot blocks compiled to host code) or interp (interpreter only)")
 	fs.BoolVar(&f.jitStats, "jit-stats", false, "print the JIT's statistics on stderr on exit (blocks compiled, cache flushes, exits by reason, time in compiled code)")
+	fs.StringVar(&f.jitDump, "jit-dump", "", "write every JIT translation, disassembled, to FILE")
 	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model: x86-64-v2 (default), p6 (32-bit, no FPU), max (every instruction Fuji implements)")
 	fs.StringVar(&f.trace, "trace", "", "write an instruction trace to FILE (slow: one instruction at a time)")
 	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
@@ -254,6 +256,16 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	if f.appendLine != "" && f.kernel == "" {
 		return fail(errors.New("-append needs -kernel"))
+	}
+	if f.jitDump != "" {
+		fh, err := os.Create(f.jitDump)
+		if err != nil {
+			return fail(fmt.Errorf("-jit-dump: %w", err))
+		}
+		bw := bufio.NewWriterSize(fh, 1<<20)
+		closers = append(closers, fh)
+		defer bw.Flush()
+		cfg.JITDump = bw
 	}
 	m, err := machine.New(cfg)
 	if err != nil {
