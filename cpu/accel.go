@@ -43,9 +43,11 @@ type Accelerator interface {
 	Compile(c *CPU, src *BlockSource) *NativeCode
 	// Enter runs generated code from entry until it exits.
 	Enter(c *CPU, entry uintptr)
-	// Link points chain slot slot at target, valid while the CPU's chain
-	// generation equals gen.
-	Link(slot uint32, target uintptr, gen uint64)
+	// Link points chain slot slot at target's code, valid while the
+	// CPU's chain generation equals gen; a nil target unlinks the slot.
+	// A slot the compiler made a direct (unchecked) jump must not be
+	// linked to code with CrossPage set.
+	Link(slot uint32, target *NativeCode, gen uint64)
 	// LinkIndirect records target as the code for an indirect branch to
 	// rip, valid while the chain generation equals gen.
 	LinkIndirect(rip uint64, target uintptr, gen uint64)
@@ -80,6 +82,9 @@ type NativeCode struct {
 	// Flat lists the segments (flatBits) the code assumes flat: it
 	// dropped their segment checks.
 	Flat uint16
+	// CrossPage: the block's instruction continues on the next page,
+	// whose mapping only a chain generation check revalidates.
+	CrossPage bool
 }
 
 // fits reports whether code may run in the CPU's present state.
@@ -106,6 +111,9 @@ type JITStats struct {
 	// NativeNanos is the wall time spent in generated code and in the
 	// handling of its exits (measured only after EnableJITTiming).
 	NativeNanos int64
+	// HelperOps counts helper exits by opcode (only after
+	// EnableJITTiming, for -jit-stats).
+	HelperOps map[uint16]uint64
 }
 
 // Layout gives the byte offsets from a *CPU of the fields generated code
@@ -196,7 +204,10 @@ func (c *CPU) SetMaxBlockInsts(n int) {
 
 // EnableJITTiming makes the CPU measure the time spent in generated code
 // (JITStats.NativeNanos); it costs two clock reads per entry.
-func (c *CPU) EnableJITTiming() { c.jit.timing = true }
+func (c *CPU) EnableJITTiming() {
+	c.jit.timing = true
+	c.jit.stats.HelperOps = make(map[uint16]uint64)
+}
 
 // SetAccelerator attaches a block compiler (nil: interpreter only).
 func (c *CPU) SetAccelerator(a Accelerator) {
@@ -216,11 +227,6 @@ func (c *CPU) nativeOK() bool {
 
 // compileBlock hands a hot block to the accelerator.
 func (c *CPU) compileBlock(b *block) {
-	if b.page2 != noPage {
-		// The block's second page is rechecked at every entry.
-		b.hits = ^uint32(0)
-		return
-	}
 	id := uint32(len(c.jit.native))
 	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, Valid: &b.valid, ID: id,
 		CSBase: c.Seg[CS].Base, FlatSegs: c.flatSegs}
@@ -229,6 +235,10 @@ func (c *CPU) compileBlock(b *block) {
 		b.hits = ^uint32(0)
 		return
 	}
+	// A block whose instruction straddles a page is entered from Go
+	// (blockAt checks the second page) or through links that check the
+	// chain generation, which moves with every TLB flush.
+	nc.CrossPage = b.page2 != noPage
 	b.native = nc
 	c.jit.native = append(c.jit.native, b)
 	c.jit.codes = append(c.jit.codes, nc)
@@ -280,6 +290,9 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			c.jit.stats.Helpers++
 			k := c.jit.jitIndex
 			in := &last.insts[k]
+			if c.jit.timing {
+				c.jit.stats.HelperOps[in.Op]++
+			}
 			c.blocks.cur = last
 			c.inBlock = false // icount is exact: a fault adds nothing
 			c.stop = false
@@ -315,14 +328,14 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 			}
 			if code.mayLink(next.native) {
 				c.jit.stats.Links++
-				c.jit.accel.Link(c.jit.jitSlot, next.native.Entry, c.chainGen+c.tlb.epoch)
+				c.jit.accel.Link(c.jit.jitSlot, next.native, c.chainGen+c.tlb.epoch)
 			}
 			entry = next.native.Entry
 		case JITExitInvalid:
 			// Entered through a stale link: unlink it so that the
 			// predecessor exits and links the new translation.
 			c.jit.stats.Invalid++
-			c.jit.accel.Link(c.jit.jitSlot, 0, ^uint64(0))
+			c.jit.accel.Link(c.jit.jitSlot, nil, ^uint64(0))
 			c.jit.accel.LinkIndirect(c.RIP, 0, ^uint64(0))
 			return nil, c.icount - start
 		default: // JITExitBranch: RIP is the indirect target

@@ -11,7 +11,7 @@ import "unsafe"
 // entries are made only for pages that are writable at the current
 // privilege, already dirty in the page tables, and hold no translated code.
 const (
-	tlbBits = 8
+	tlbBits = 10
 	tlbSize = 1 << tlbBits
 	tlbNone = ^uint64(0)
 )

@@ -397,7 +397,9 @@ func (g *gen) chainTo(target uint64) {
 	exit := a.label()
 	a.op(x86.ACMPQ, reg(rAX), st(g.lay.Limit))
 	a.jmp(x86.AJCC, exit)
-	if g.linearPage(target) == g.linearPage(g.src.RIP) {
+	// An instruction at the last 15 bytes of the page may straddle it:
+	// such a target goes through a checked slot (see Link).
+	if g.linearPage(target) == g.linearPage(g.src.RIP) && g.codeLinear(target)&0xfff <= 0x1000-15 {
 		// JMP rel32, 0 while unlinked: on to the exit below.
 		first := a.op(x86.ABYTE, imm(0xe9), obj.Addr{})
 		for range 4 {
@@ -419,11 +421,14 @@ func (g *gen) chainTo(target uint64) {
 }
 
 // linearPage is the linear page of the code at rip.
-func (g *gen) linearPage(rip uint64) uint64 {
+func (g *gen) linearPage(rip uint64) uint64 { return g.codeLinear(rip) >> 12 }
+
+// codeLinear is the linear address of the code at rip.
+func (g *gen) codeLinear(rip uint64) uint64 {
 	if g.mode64() {
-		return rip >> 12
+		return rip
 	}
-	return ((g.src.CSBase + rip) & 0xffffffff) >> 12
+	return (g.src.CSBase + rip) & 0xffffffff
 }
 
 // exitIndirect ends the inline path at a RIP held in host register r

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"syscall"
 	"time"
 	"unsafe"
@@ -120,22 +121,28 @@ func (j *JIT) Flush() {
 	j.resetSlots()
 }
 
-// Link points a chain slot at a target (cpu.Accelerator); gen all ones
-// unlinks it. A direct slot is a JMP rel32 in the code: linking patches
-// its displacement (0, the unlinked state, falls through to the exit).
-func (j *JIT) Link(slot uint32, target uintptr, gen uint64) {
+// Link points a chain slot at a target (cpu.Accelerator); nil unlinks
+// it. A direct slot is a JMP rel32 in the code: linking patches its
+// displacement (0, the unlinked state, falls through to the exit). It
+// never jumps to code that straddles a page: that code is entered only
+// where the chain generation is checked.
+func (j *JIT) Link(slot uint32, target *cpu.NativeCode, gen uint64) {
 	if slot == noSlot {
 		return
 	}
 	if site := j.sites[slot]; site != 0 {
 		var rel int64
-		if gen != ^uint64(0) {
-			rel = int64(target) - int64(j.cache.base()+uintptr(site)+4)
+		if target != nil && !target.CrossPage {
+			rel = int64(target.Entry) - int64(j.cache.base()+uintptr(site)+4)
 		}
 		binary.LittleEndian.PutUint32(j.cache.mem[site:], uint32(int32(rel)))
 		return
 	}
-	j.slots[slot] = chainSlot{target: target, gen: gen}
+	if target == nil {
+		j.slots[slot] = chainSlot{gen: ^uint64(0)}
+		return
+	}
+	j.slots[slot] = chainSlot{target: target.Entry, gen: gen}
 }
 
 // LinkIndirect enters target as the code for rip in the jump cache
@@ -228,6 +235,22 @@ func (j *JIT) Report(w io.Writer, c *cpu.CPU) {
 		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalid)
 	if cs.NativeNanos > 0 {
 		fmt.Fprintf(w, "jit: time in compiled code and its exits: %v\n", time.Duration(cs.NativeNanos).Round(time.Millisecond))
+	}
+	if len(cs.HelperOps) > 0 {
+		type opCount struct {
+			op uint16
+			n  uint64
+		}
+		var ops []opCount
+		for op, n := range cs.HelperOps {
+			ops = append(ops, opCount{op, n})
+		}
+		sort.Slice(ops, func(i, k int) bool { return ops[i].n > ops[k].n })
+		fmt.Fprintf(w, "jit: helper exits by opcode (most frequent):")
+		for _, o := range ops[:min(len(ops), 20)] {
+			fmt.Fprintf(w, " %03x:%d", o.op, o.n)
+		}
+		fmt.Fprintln(w)
 	}
 	if s.HelperByOp != nil {
 		fmt.Fprintf(w, "jit: helper instructions by opcode (compiled blocks):")
