@@ -130,6 +130,7 @@ type Layout struct {
 	ICount, Limit                           uintptr
 	ChainGen, Epoch                         uintptr
 	Exit, Index, Block, Slot                uintptr
+	XMM, CR0, CR4                           uintptr // State.XMM[0], State.CR0, State.CR4
 }
 
 // JITLayout returns the offsets of the CPU fields generated code uses.
@@ -165,6 +166,9 @@ func JITLayout() Layout {
 		Index:        off(unsafe.Pointer(&c.jit.jitIndex)),
 		Block:        off(unsafe.Pointer(&c.jit.jitBlock)),
 		Slot:         off(unsafe.Pointer(&c.jit.jitSlot)),
+		XMM:          off(unsafe.Pointer(&c.XMM[0])),
+		CR0:          off(unsafe.Pointer(&c.CR0)),
+		CR4:          off(unsafe.Pointer(&c.CR4)),
 	}
 }
 

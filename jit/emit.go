@@ -7,6 +7,9 @@ import "fuji/cpu"
 func (g *gen) emit(in *cpu.Inst) bool {
 	op := in.Op
 	m64 := g.mode64()
+	if op >= cpu.Map0F && in.HasModRM && g.vector(in) {
+		return true
+	}
 	switch {
 	case op < 0x40 && op&7 < 6:
 		alu := int(op >> 3)
