@@ -3,6 +3,8 @@ package jit_test
 import (
 	"runtime"
 	"testing"
+
+	"fuji/cpu"
 )
 
 // Regression tests for differences between the JIT and the interpreter
@@ -23,6 +25,21 @@ func runFixed(t *testing.T, m int, code []byte, regs [16]uint64, flags uint64, m
 	}
 	if !ended {
 		t.Fatalf("did not reach HLT")
+	}
+}
+
+// TestCmovFalseUpperHalf: outside 64-bit mode a CMOV r32 whose
+// condition is false leaves the register's upper half alone, as the
+// interpreter does; the JIT zero-extended it (found as real16 seed 0x17
+// and pm32 seed 0x10000006f).
+func TestCmovFalseUpperHalf(t *testing.T) {
+	regs := [16]uint64{cpu.RCX: 0xbb17e852714a0e91, cpu.RBX: 0x1234}
+	for _, m := range []int{modeReal, modePM32} {
+		code := []byte{0x0f, 0x42, 0xcb} // CMOVB ECX, EBX (CF clear)
+		if m == modeReal {
+			code = append([]byte{0x66}, code...)
+		}
+		runFixed(t, m, code, regs, 2, 0)
 	}
 }
 
