@@ -227,7 +227,8 @@ func (p *pair) load(img []byte, m int, regs [16]uint64, flags uint64, maxBlock i
 		s.c.R = regs
 		switch m {
 		case modeReal:
-			s.c.R[cpu.RSP] = stackInit - segBase(m, cpu.SS)
+			// A 16-bit stack uses SP only: keep junk above it.
+			s.c.R[cpu.RSP] = regs[cpu.RSP]&^0xffff | (stackInit - segBase(m, cpu.SS))
 		default:
 			s.c.R[cpu.RSP] = stackInit
 		}
