@@ -83,16 +83,21 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
-# Every test, then short fuzz runs of the decoder and the executor. The
-# last lines are go test's summary of the whole suite.
+# Every test, then short fuzz runs of the decoder, the executor and the
+# JIT (against the interpreter). The last lines are go test's summary of
+# the whole suite.
 test: deps-test guest vet fuzz test-go
 
 test-go:
 	xvfb-run -a $(GO) test -count=1 -timeout 40m ./...
 
+# FuzzCompile compiles every block it runs, so an execution is slow; the
+# minimization of a new input is bounded by executions, not by the
+# default 60 s, which would take the whole FUZZTIME.
 fuzz:
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cpu -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./jit -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x
 
 # Speed figures (not timed tests), side by side with QEMU TCG in one run:
 # the interpreter on the bare-metal 8-instruction loop (in-process MIPS),

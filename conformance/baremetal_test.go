@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"fuji/cpu"
+	"fuji/jit"
 	"fuji/mem"
 )
 
@@ -52,8 +53,9 @@ func (p *testPorts) Out(port uint16, size int, val uint32) {
 }
 
 // runProgram boots one flat binary and returns the console text, how the
-// run ended and the exit status.
-func runProgram(t *testing.T, bin []byte, model string) (string, cpu.Exit, *testPorts) {
+// run ended and the exit status. withJIT attaches the block JIT with
+// compile threshold 1, so that every block runs as compiled code.
+func runProgram(t *testing.T, bin []byte, model string, withJIT bool) (string, cpu.Exit, *testPorts) {
 	t.Helper()
 	bus, err := mem.New(ramSize)
 	if err != nil {
@@ -78,6 +80,20 @@ func runProgram(t *testing.T, bin []byte, model string) (string, cpu.Exit, *test
 		t.Fatal(err)
 	}
 	tp.cpu = c
+	if withJIT {
+		j, err := jit.New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			st, cs := j.Stats(), c.JITStats()
+			t.Logf("jit: %d blocks compiled (%d instructions natively, %d as helper exits), %d entries into compiled code",
+				st.Compiled, st.NativeInsts, st.HelperInsts, cs.Entries)
+			c.SetAccelerator(nil)
+			j.Close()
+		}()
+		c.SetJITThreshold(1)
+	}
 	var exit cpu.Exit
 	for done := int64(0); done < instrCap; done += 1_000_000 {
 		exit = c.Run(1_000_000)
@@ -91,7 +107,15 @@ func runProgram(t *testing.T, bin []byte, model string) (string, cpu.Exit, *test
 	return tp.out.String(), exit, tp
 }
 
-func TestBareMetal(t *testing.T) {
+func TestBareMetal(t *testing.T) { runBareMetal(t, false) }
+
+// TestBareMetalJIT boots every program with the block JIT (every block
+// compiled the first time it runs) and requires what TestBareMetal
+// requires, and the interpreter's console output, exit and status,
+// check for check.
+func TestBareMetalJIT(t *testing.T) { runBareMetal(t, true) }
+
+func runBareMetal(t *testing.T, withJIT bool) {
 	nasm, err := exec.LookPath("nasm")
 	if err != nil {
 		t.Skip("nasm not installed (apt-get install nasm)")
@@ -118,7 +142,14 @@ func TestBareMetal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, exit, tp := runProgram(t, code, model)
+			out, exit, tp := runProgram(t, code, model, withJIT)
+			if withJIT {
+				iout, iexit, itp := runProgram(t, code, model, false)
+				if out != iout || exit != iexit || tp.exited != itp.exited || tp.status != itp.status {
+					t.Errorf("the JIT and the interpreter differ: jit exit %v exited=%v status %d, interpreter exit %v exited=%v status %d\njit output:\n%s\ninterpreter output:\n%s",
+						exit, tp.exited, tp.status, iexit, itp.exited, itp.status, out, iout)
+				}
+			}
 			pass, done := 0, false
 			sc := bufio.NewScanner(strings.NewReader(out))
 			for sc.Scan() {

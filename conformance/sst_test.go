@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fuji/cpu"
+	"fuji/jit"
 	"fuji/mem"
 )
 
@@ -110,6 +111,9 @@ type sstHarness struct {
 	placed []int64
 	// setup holds the bytes the harness set before running the test.
 	setup map[int64]byte
+	// jit: the block JIT is attached and instructions run through Run,
+	// each as a one-instruction block compiled on first sight.
+	jit *jit.JIT
 }
 
 func newSSTHarness(t testing.TB, rules sstRules) *sstHarness {
@@ -123,6 +127,34 @@ func newSSTHarness(t testing.TB, rules sstRules) *sstHarness {
 	}
 	bus.StartDirtyLog()
 	return &sstHarness{bus: bus, c: c, rules: rules}
+}
+
+// newSSTHarnessJIT is newSSTHarness with the block JIT attached: every
+// instruction is a block of its own, compiled the first time it runs.
+func newSSTHarnessJIT(t testing.TB, rules sstRules) *sstHarness {
+	h := newSSTHarness(t, rules)
+	j, err := jit.New(h.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.c.SetAccelerator(nil)
+		j.Close()
+	})
+	h.c.SetJITThreshold(1)
+	h.c.SetMaxBlockInsts(1)
+	h.jit = j
+	return h
+}
+
+// step runs one instruction: Step for the interpreter, a one-instruction
+// Run (which enters compiled code) with the JIT.
+func (h *sstHarness) step() {
+	if h.jit != nil {
+		h.c.Run(1)
+	} else {
+		h.c.Step()
+	}
 }
 
 func lockInvalid(b []byte) bool {
@@ -259,7 +291,7 @@ func (h *sstHarness) run(tc *sstTest, flagsMask uint16) string {
 
 	if h.rules.rules["lock-invalid"] != "" && lockInvalid(tc.Bytes) && c.WouldUD() {
 		// Expect #UD: control at IVT[6] with the instruction's IP pushed.
-		c.Step()
+		h.step()
 		ivt := bus.RAM()[6*4 : 6*4+4]
 		wantIP := uint64(ivt[0]) | uint64(ivt[1])<<8
 		wantCS := uint16(ivt[2]) | uint16(ivt[3])<<8
@@ -269,13 +301,13 @@ func (h *sstHarness) run(tc *sstTest, flagsMask uint16) string {
 		return ""
 	}
 
-	c.Step()
+	h.step()
 	if c.ShutdownReason != "" {
 		return "shutdown: " + c.ShutdownReason
 	}
 	if !c.Halted {
 		// The suite's HLT follows (or sits at the target).
-		c.Step()
+		h.step()
 		if !c.Halted {
 			return fmt.Sprintf("did not reach the suite's HLT (CS:IP %04x:%04x)", c.Seg[cpu.CS].Sel, c.RIP)
 		}
@@ -414,7 +446,23 @@ func loadSSTFile(t testing.TB, path string) []sstTest {
 	return tests
 }
 
-func TestSST80286(t *testing.T) {
+func TestSST80286(t *testing.T) { runSST(t, false) }
+
+// sstJITStride samples the suite for TestSST80286JIT: every 4th test of
+// the ones TestSST80286 runs (the first 1000 of each form file), because
+// each runs twice and compiling a block per test costs more than
+// interpreting it.
+const sstJITStride = 4
+
+// TestSST80286JIT runs a deterministic sample of the suite (every
+// sstJITStride-th test) through the block JIT, each instruction compiled
+// as a block of its own (threshold 1, blocks of one instruction), and
+// through the interpreter: every test must have the same outcome (pass,
+// or the same mismatch) under both engines, and the JIT's pass rate must
+// meet the interpreter test's bar.
+func TestSST80286JIT(t *testing.T) { runSST(t, true) }
+
+func runSST(t *testing.T, withJIT bool) {
 	dir := sstDir(t)
 	rules := loadRules(t)
 	var meta struct {
@@ -444,7 +492,12 @@ func TestSST80286(t *testing.T) {
 	if testing.Short() {
 		limit = 100
 	}
-	var total, passed, excluded, skippedTests int
+	stride := 1
+	if withJIT {
+		stride = sstJITStride
+	}
+	var total, passed, excluded, skippedTests, interpPassed, differ int
+	var compiled, native, entries uint64
 	for _, path := range files {
 		form := strings.TrimSuffix(filepath.Base(path), ".json.gz")
 		op, reg, _ := strings.Cut(form, ".")
@@ -462,6 +515,10 @@ func TestSST80286(t *testing.T) {
 		}
 		t.Run(form, func(t *testing.T) {
 			h := newSSTHarness(t, rules)
+			var hj *sstHarness
+			if withJIT {
+				hj = newSSTHarnessJIT(t, rules)
+			}
 			tests := loadSSTFile(t, path)
 			if len(tests) > limit {
 				tests = tests[:limit]
@@ -470,6 +527,9 @@ func TestSST80286(t *testing.T) {
 			ranBefore := total
 			for i := range tests {
 				tc := &tests[i]
+				if i%stride != 0 {
+					continue
+				}
 				if revoked[tc.Hash] {
 					continue
 				}
@@ -479,6 +539,17 @@ func TestSST80286(t *testing.T) {
 				}
 				total++
 				msg := h.runSafe(tc, mask)
+				if hj != nil {
+					if msg == "" {
+						interpPassed++
+					}
+					jmsg := hj.runSafe(tc, mask)
+					if d := sameState(h, hj); jmsg != msg || d != "" {
+						differ++
+						t.Errorf("%s #%d %q % x: the JIT and the interpreter disagree\njit:         %s\ninterpreter: %s\n%s", form, tc.Idx, tc.Name, tc.Bytes, orPass(jmsg), orPass(msg), d)
+					}
+					msg = jmsg
+				}
 				if msg == "" {
 					passed++
 					continue
@@ -488,6 +559,12 @@ func TestSST80286(t *testing.T) {
 					t.Logf("%s #%d %q % x: %s", form, tc.Idx, tc.Name, tc.Bytes, msg)
 				}
 			}
+			if hj != nil {
+				st := hj.jit.Stats()
+				compiled += st.Compiled
+				native += st.NativeInsts
+				entries += hj.c.JITStats().Entries
+			}
 			ran := total - ranBefore
 			rate := 100 * float64(ran-fails) / float64(max(ran, 1))
 			if rate < 99.5 {
@@ -495,7 +572,43 @@ func TestSST80286(t *testing.T) {
 			}
 		})
 	}
+	if withJIT {
+		t.Logf("SST 80286 under the JIT (every %dth test): %d/%d tests pass over %d forms (the interpreter on the same tests: %d/%d; %d outcomes differ); %d blocks compiled (%d of their instructions natively), %d entries into compiled code",
+			stride, passed, total, len(files)-excluded, interpPassed, total, differ, compiled, native, entries)
+		return
+	}
 	t.Logf("SST 80286: %d/%d tests pass over %d forms; excluded by testdata/sst80286-exclusions.txt: %d forms, %d single tests", passed, total, len(files)-excluded, excluded, skippedTests)
+}
+
+// sameState compares the interpreter's and the JIT's state after a test,
+// without the suite's flag masks: registers, all of RFLAGS, segments,
+// and every page either wrote.
+func sameState(h, hj *sstHarness) string {
+	a, b := h.c, hj.c
+	var d []string
+	if a.R != b.R || a.RIP != b.RIP || a.Flags() != b.Flags() || a.Halted != b.Halted || a.ShutdownReason != b.ShutdownReason {
+		d = append(d, fmt.Sprintf("interpreter: %v\njit: %v", a, b))
+	}
+	for s := range a.Seg {
+		if a.Seg[s] != b.Seg[s] {
+			d = append(d, fmt.Sprintf("segment %d: interpreter %+v, jit %+v", s, a.Seg[s], b.Seg[s]))
+		}
+	}
+	ra, rb := h.bus.RAM(), hj.bus.RAM()
+	for _, p := range append(h.bus.DirtyPages(), hj.bus.DirtyPages()...) {
+		lo, hi := p<<12, (p+1)<<12
+		if string(ra[lo:hi]) != string(rb[lo:hi]) {
+			d = append(d, fmt.Sprintf("memory page %#x differs", lo))
+		}
+	}
+	return strings.Join(d, "\n")
+}
+
+func orPass(msg string) string {
+	if msg == "" {
+		return "pass"
+	}
+	return msg
 }
 
 // runSafe turns an emulator panic into a failure message for the test.

@@ -12,7 +12,6 @@ import (
 	"io"
 	"runtime"
 	"sort"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -84,8 +83,9 @@ func New(c *cpu.CPU) (*JIT, error) {
 	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), sites: make([]int32, maxSlots), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
 	j.resetSlots()
 	// The mapping outlives nothing that uses it: unmap it when the JIT
-	// (referenced by its CPU) is collected.
-	runtime.AddCleanup(j, func(m []byte) { syscall.Munmap(m) }, cc.mem)
+	// (referenced by its CPU) is collected, unless Close did already (the
+	// range may belong to another mapping by then).
+	runtime.AddCleanup(j, func(cc *codeCache) { cc.free() }, cc)
 	c.SetAccelerator(j)
 	return j, nil
 }

@@ -154,8 +154,8 @@ func (g *gen) xchg(in *cpu.Inst) bool {
 	return true
 }
 
-// cmov: 0F 40-4F. The source is read whatever the condition; a 32-bit
-// destination is written (zero-extended) either way.
+// cmov: 0F 40-4F. The source is read whatever the condition; in 64-bit
+// mode a 32-bit destination is written (zero-extended) either way.
 func (g *gen) cmov(in *cpu.Inst) bool {
 	sz := in.OpSize
 	if sz == 2 {
@@ -166,6 +166,12 @@ func (g *gen) cmov(in *cpu.Inst) bool {
 	cc := g.condition(uint8(in.Op & 0xf))
 	as := hostCmovL[cc]
 	if sz == 8 {
+		as = hostCmovQ[cc]
+	} else if !g.mode64() {
+		// Outside 64-bit mode a false condition leaves the whole
+		// register alone, upper half included (the interpreter's
+		// opCmov); only 64-bit mode zero-extends either way.
+		g.a.op(x86.AMOVQ, st(g.regOff(in, in.Reg, 8)), reg(rAX))
 		as = hostCmovQ[cc]
 	}
 	g.a.op(as, reg(rCX), reg(rAX))
