@@ -16,16 +16,16 @@ import (
 
 // Operand forms of the native vector instructions.
 const (
-	vecOp     = iota + 1 // xmm(reg) = op(xmm(reg), xmm/m128)
-	vecOpImm             // the same with an imm8
-	vecShiftI            // 66 0F 71-73 /n ib: xmm(rm) = op(xmm(rm), imm8)
-	vecLoad              // xmm(reg) = xmm/m128
-	vecStore             // xmm/m128 = xmm(reg)
-	vecMovmsk            // PMOVMSKB r32(reg), xmm(rm)
-	vecMovdTo            // MOVD/MOVQ xmm(reg), r/m32/64 (66 0F 6E)
-	vecMovdFrom          // MOVD/MOVQ r/m32/64, xmm(reg) (66 0F 7E)
-	vecMovqLoad          // MOVQ xmm(reg), xmm/m64 (F3 0F 7E)
-	vecMovqStore         // MOVQ xmm/m64, xmm(reg) (66 0F D6)
+	vecOp        = iota + 1 // xmm(reg) = op(xmm(reg), xmm/m128)
+	vecOpImm                // the same with an imm8
+	vecShiftI               // 66 0F 71-73 /n ib: xmm(rm) = op(xmm(rm), imm8)
+	vecLoad                 // xmm(reg) = xmm/m128
+	vecStore                // xmm/m128 = xmm(reg)
+	vecMovmsk               // PMOVMSKB r32(reg), xmm(rm)
+	vecMovdTo               // MOVD/MOVQ xmm(reg), r/m32/64 (66 0F 6E)
+	vecMovdFrom             // MOVD/MOVQ r/m32/64, xmm(reg) (66 0F 7E)
+	vecMovqLoad             // MOVQ xmm(reg), xmm/m64 (F3 0F 7E)
+	vecMovqStore            // MOVQ xmm/m64, xmm(reg) (66 0F D6)
 )
 
 // vecForm classifies an instruction the JIT runs natively as a vector

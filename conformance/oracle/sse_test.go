@@ -269,6 +269,20 @@ func TestSSE(t *testing.T) {
 	logCounts(t, counts)
 }
 
+// TestSSEJIT runs the vector forms through the block JIT, each
+// instruction compiled as a block of its own (the data moves and integer
+// operations natively, the rest through helper exits), against the host.
+// A tenth of the interpreter's cases per form: each case compiles afresh.
+func TestSSEJIT(t *testing.T) {
+	f, err := NewFuji()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := vecForms(t, f)
+	counts := runFormsWith(t, forms, NewFujiJIT, max(caseCount()/10, 1))
+	logCounts(t, counts)
+}
+
 // TestRcpRsqrt compares RCPPS/RCPSS/RSQRTPS/RSQRTSS with the host within
 // the manual's bound: each side's relative error is at most 1.5·2^-12,
 // and Fuji's result is the correctly rounded one, so the host's result
