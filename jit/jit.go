@@ -58,6 +58,7 @@ type JIT struct {
 	lay       cpu.Layout
 	stats     Stats
 	dump      io.Writer // with SetDump: every translation, disassembled
+	perfMap   io.Writer // with SetPerfMap: perf's map of generated code
 }
 
 // Stats counts the JIT's work.
@@ -93,6 +94,11 @@ func New(c *cpu.CPU) (*JIT, error) {
 // SetDump makes the JIT write every translation to w: the guest block's
 // address and length, then the host code disassembled (-jit-dump).
 func (j *JIT) SetDump(w io.Writer) { j.dump = w }
+
+// SetPerfMap makes the JIT write a line per translation in the format of
+// perf's /tmp/perf-PID.map ("START SIZE NAME"), so that `perf report`
+// names the guest block that generated code samples fall in.
+func (j *JIT) SetPerfMap(w io.Writer) { j.perfMap = w }
 
 // Close releases the code cache. The CPU must not run generated code
 // afterwards (detach it first with c.SetAccelerator(nil)).
@@ -194,6 +200,9 @@ func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
 	}
 	if j.dump != nil {
 		j.dumpCode(src, entry, code)
+	}
+	if j.perfMap != nil {
+		fmt.Fprintf(j.perfMap, "%x %x guest_%x_block_%d\n", entry, len(code), src.RIP, src.ID)
 	}
 	if j.stats.reportHelpers {
 		for i := range src.Insts {

@@ -52,6 +52,8 @@ type Config struct {
 	// JITDump, when set, receives every translation the JIT makes,
 	// disassembled.
 	JITDump io.Writer
+	// JITPerfMap, when set, receives perf's map of generated code.
+	JITPerfMap io.Writer
 }
 
 // Execution engines (Config.Accel, -accel).
@@ -218,6 +220,9 @@ func New(cfg Config) (*Machine, error) {
 		m.jit = j
 		if cfg.JITDump != nil {
 			j.SetDump(cfg.JITDump)
+		}
+		if cfg.JITPerfMap != nil {
+			j.SetPerfMap(cfg.JITPerfMap)
 		}
 		if cfg.JITStats != nil {
 			j.CountHelpers()

@@ -107,6 +107,7 @@ type runFlags struct {
 	accel                                 string
 	jitStats                              bool
 	jitDump                               string
+	jitPerfMap                            bool
 	trace                                 string
 	traceExc                              bool
 	screenshot                            string
@@ -139,6 +140,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.accel, "accel", machine.AccelJIT, "execution engine: jit (hot blocks compiled to host code) or interp (interpreter only)")
 	fs.BoolVar(&f.jitStats, "jit-stats", false, "print the JIT's statistics on stderr on exit (blocks compiled, cache flushes, exits by reason, time in compiled code)")
 	fs.StringVar(&f.jitDump, "jit-dump", "", "write every JIT translation, disassembled, to FILE")
+	fs.BoolVar(&f.jitPerfMap, "jit-perfmap", false, "write /tmp/perf-PID.map so that perf report names the guest blocks of generated code")
 	fs.StringVar(&f.cpuModel, "cpu", "", "CPU model: x86-64-v2 (default), p6 (32-bit, no FPU), max (every instruction Fuji implements)")
 	fs.StringVar(&f.trace, "trace", "", "write an instruction trace to FILE (slow: one instruction at a time)")
 	fs.BoolVar(&f.traceExc, "trace-exceptions", false, "print every exception the guest raises on stderr")
@@ -266,6 +268,17 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		closers = append(closers, fh)
 		defer bw.Flush()
 		cfg.JITDump = bw
+	}
+	if f.jitPerfMap {
+		name := fmt.Sprintf("/tmp/perf-%d.map", os.Getpid())
+		fh, err := os.Create(name)
+		if err != nil {
+			return fail(fmt.Errorf("-jit-perfmap: %w", err))
+		}
+		bw := bufio.NewWriterSize(fh, 1<<20)
+		closers = append(closers, fh)
+		defer bw.Flush()
+		cfg.JITPerfMap = bw
 	}
 	m, err := machine.New(cfg)
 	if err != nil {
