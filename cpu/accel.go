@@ -51,6 +51,11 @@ type Accelerator interface {
 	// LinkIndirect records target as the code for an indirect branch to
 	// rip, valid while the chain generation equals gen.
 	LinkIndirect(rip uint64, target uintptr, gen uint64)
+	// Invalidate unlinks every path into code (chain slots, direct
+	// jumps, the jump cache): its block's code was overwritten, or the
+	// block is recompiled. Generated code has no validity check of its
+	// own.
+	Invalidate(code *NativeCode)
 	// Flush drops every translation.
 	Flush()
 }
@@ -60,9 +65,6 @@ type BlockSource struct {
 	Insts []Inst
 	RIP   uint64 // RIP of the first instruction
 	Mode  Mode
-	// Valid points at the block's validity flag; generated code checks it
-	// on entry (a write to the block's code clears it).
-	Valid *bool
 	// ID names the block in exits (CPU.jitBlock).
 	ID uint32
 	// CSBase is CS's base: RIP plus CSBase is the linear address (the
@@ -99,15 +101,14 @@ const noChainSlot = 0xffffffff
 
 // Exit reasons generated code leaves in CPU.jitExit.
 const (
-	JITExitHelper  = 1 // run Insts[jitIndex] of block jitBlock in Go, then resume
-	JITExitChain   = 2 // block end: RIP set; jitSlot names the chain slot to link
-	JITExitInvalid = 3 // the entered block was invalidated; RIP is its start
-	JITExitBranch  = 4 // block end through an indirect branch (no slot)
+	JITExitHelper = 1 // run Insts[jitIndex] of block jitBlock in Go, then resume
+	JITExitChain  = 2 // block end: RIP set; jitSlot names the chain slot to link
+	JITExitBranch = 3 // block end through an indirect branch (no slot)
 )
 
 // JITStats counts what the JIT did.
 type JITStats struct {
-	Entries, Helpers, ChainExits, Invalid, Indirect, Links uint64
+	Entries, Helpers, ChainExits, Invalidated, Indirect, Links uint64
 	// NativeNanos is the wall time spent in generated code and in the
 	// handling of its exits (measured only after EnableJITTiming).
 	NativeNanos int64
@@ -127,7 +128,7 @@ type Layout struct {
 	TLBEntrySize, TLBTag, TLBHost           uintptr
 	TLBBits                                 uint
 	UserTag, StackMask                      uintptr
-	ICount, Limit                           uintptr
+	Left                                    uintptr // jitState.left (int64)
 	ChainGen, Epoch                         uintptr
 	Exit, Index, Block, Slot                uintptr
 	XMM, CR0, CR4                           uintptr // State.XMM[0], State.CR0, State.CR4
@@ -158,8 +159,7 @@ func JITLayout() Layout {
 		TLBBits:      tlbBits,
 		UserTag:      off(unsafe.Pointer(&c.userTag)),
 		StackMask:    off(unsafe.Pointer(&c.stackMask)),
-		ICount:       off(unsafe.Pointer(&c.icount)),
-		Limit:        off(unsafe.Pointer(&c.jit.jitLimit)),
+		Left:         off(unsafe.Pointer(&c.jit.left)),
 		ChainGen:     off(unsafe.Pointer(&c.chainGen)),
 		Epoch:        off(unsafe.Pointer(&c.tlb.epoch)),
 		Exit:         off(unsafe.Pointer(&c.jit.jitExit)),
@@ -176,6 +176,10 @@ func JITLayout() Layout {
 type jitState struct {
 	accel    Accelerator
 	jitLimit uint64 // generated code exits at a block end once icount reaches it
+	// left is jitLimit - icount while generated code runs: the code
+	// counts it down (one SUB per block) and exits at a block end once
+	// it is <= 0; runNative turns it back into icount at every exit.
+	left int64
 	jitExit  uint32
 	jitIndex uint32
 	jitBlock uint32
@@ -232,7 +236,7 @@ func (c *CPU) nativeOK() bool {
 // compileBlock hands a hot block to the accelerator.
 func (c *CPU) compileBlock(b *block) {
 	id := uint32(len(c.jit.native))
-	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, Valid: &b.valid, ID: id,
+	src := BlockSource{Insts: b.insts, RIP: c.RIP, Mode: c.mode, ID: id,
 		CSBase: c.Seg[CS].Base, FlatSegs: c.flatSegs}
 	nc := c.jit.accel.Compile(c, &src)
 	if nc == nil {
@@ -246,6 +250,15 @@ func (c *CPU) compileBlock(b *block) {
 	b.native = nc
 	c.jit.native = append(c.jit.native, b)
 	c.jit.codes = append(c.jit.codes, nc)
+}
+
+// invalidateNative makes b's code unreachable and forgets it.
+func (c *CPU) invalidateNative(b *block) {
+	if b.native != nil {
+		c.jit.stats.Invalidated++
+		c.jit.accel.Invalidate(b.native)
+		b.native = nil
+	}
 }
 
 // flushNative forgets every translation (the blocks stay).
@@ -285,7 +298,9 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 	for {
 		c.jit.stats.Entries++
 		c.jit.jitSlot = noChainSlot
+		c.jit.left = int64(c.jit.jitLimit - c.icount)
 		c.jit.accel.Enter(c, entry)
+		c.icount = c.jit.jitLimit - uint64(c.jit.left)
 		c.flags = c.flags&^FlagsArith | c.jit.arith&FlagsArith
 		last = c.jit.native[c.jit.jitBlock]
 		code := c.jit.codes[c.jit.jitBlock]
@@ -335,13 +350,6 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 				c.jit.accel.Link(c.jit.jitSlot, next.native, c.chainGen+c.tlb.epoch)
 			}
 			entry = next.native.Entry
-		case JITExitInvalid:
-			// Entered through a stale link: unlink it so that the
-			// predecessor exits and links the new translation.
-			c.jit.stats.Invalid++
-			c.jit.accel.Link(c.jit.jitSlot, nil, ^uint64(0))
-			c.jit.accel.LinkIndirect(c.RIP, 0, ^uint64(0))
-			return nil, c.icount - start
 		default: // JITExitBranch: RIP is the indirect target
 			c.jit.stats.Indirect++
 			if c.icount >= c.jit.jitLimit || c.eventPending() {

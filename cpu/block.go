@@ -134,6 +134,7 @@ func (c *CPU) codeWritten(addr uint64, n int) {
 			continue
 		}
 		b.valid = false
+		c.invalidateNative(b)
 		bc.invalidated++
 		delete(bc.all, b.key)
 		if i := fastIndex(b.key); bc.fast[i] == b {

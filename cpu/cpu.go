@@ -400,8 +400,9 @@ func (c *CPU) runBlocks(budget int64) {
 			}
 			if b.native != nil && !b.native.fits(c) {
 				// Compiled for other segments: compile it again when
-				// it is hot again (links to the old code stay sound).
-				b.native, b.hits = nil, 0
+				// it is hot again.
+				c.invalidateNative(b)
+				b.hits = 0
 			}
 			if b.native != nil && b.native.RIP == c.RIP && c.nativeOK() {
 				last, n := c.runNative(b, c.icount+uint64(budget-done))

@@ -99,17 +99,8 @@ func (g *gen) compile() ([]byte, error) {
 	for i := range g.labels {
 		g.labels[i] = a.label()
 	}
-	// Prologue: leave if the block was invalidated since it was linked.
-	invalid := a.label()
-	a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(g.src.Valid)))), reg(rAX))
-	a.op(x86.ACMPB, mem(rAX, 0), imm(0))
-	a.jmp(x86.AJEQ, invalid)
-	g.tails = append(g.tails, func() {
-		a.place(invalid)
-		g.storeRIP(g.src.RIP) // links do not store RIP on the way in
-		g.exitWith(cpu.JITExitInvalid, 0)
-	})
-
+	// No prologue: code is never entered once its block is invalidated
+	// (Go unlinks every path into it first, JIT.Invalidate).
 	rip := g.src.RIP
 	for i := range g.src.Insts {
 		in := &g.src.Insts[i]
@@ -296,10 +287,12 @@ func (g *gen) storeRIP(v uint64) {
 	g.a.op(x86.AMOVQ, reg(rCX), st(g.lay.RIP))
 }
 
-// account adds the pending instructions to icount.
+// account counts the pending instructions as retired: generated code
+// counts down the instructions it may still run (jitState.left; Go turns
+// that back into icount at every exit).
 func (g *gen) account() {
 	if g.pending > 0 {
-		g.a.op(x86.AADDQ, imm(int64(g.pending)), st(g.lay.ICount))
+		g.a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
 	}
 }
 
@@ -342,7 +335,7 @@ func (g *gen) slowPath() *obj.Prog {
 	g.tails = append(g.tails, func() {
 		g.a.place(l)
 		if pending > 0 {
-			g.a.op(x86.AADDQ, imm(int64(pending)), st(g.lay.ICount))
+			g.a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.Left))
 		}
 		g.storeRIP(rip)
 		g.exitWith(cpu.JITExitHelper, uint32(i))
@@ -361,7 +354,7 @@ func (g *gen) makeResume(i int) {
 		a := g.a
 		a.place(l)
 		if pending > 0 {
-			a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.ICount))
+			a.op(x86.AADDQ, imm(int64(pending)), st(g.lay.Left))
 		}
 		if flags == flagsHost {
 			a.op(x86.AMOVQ, st(g.lay.Arith), reg(rBX))
@@ -386,17 +379,10 @@ func (g *gen) chainTo(target uint64) {
 	g.spill()
 	slot := g.j.nslots + g.slotsUsed
 	g.slotsUsed++
-	a.op(x86.AMOVQ, st(g.lay.ICount), reg(rAX))
-	if g.pending > 0 {
-		a.op(x86.AADDQ, imm(int64(g.pending)), reg(rAX))
-		a.op(x86.AMOVQ, reg(rAX), st(g.lay.ICount))
-	}
-	// The slot is named on the way out (Go links it) and on the way in
-	// (if the target turns out to be invalidated, Go unlinks it).
-	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot))
+	// The budget: SUB sets ZF/SF for the JLE (left <= 0: exit).
 	exit := a.label()
-	a.op(x86.ACMPQ, reg(rAX), st(g.lay.Limit))
-	a.jmp(x86.AJCC, exit)
+	a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+	a.jmp(x86.AJLE, exit)
 	// An instruction at the last 15 bytes of the page may straddle it:
 	// such a target goes through a checked slot (see Link).
 	if g.linearPage(target) == g.linearPage(g.src.RIP) && g.codeLinear(target)&0xfff <= 0x1000-15 {
@@ -416,6 +402,7 @@ func (g *gen) chainTo(target uint64) {
 	}
 	a.place(exit)
 	g.storeRIP(target)
+	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot)) // Go links it
 	g.exitWith(cpu.JITExitChain, uint32(g.i))
 	g.ended = true
 }
@@ -439,11 +426,9 @@ func (g *gen) exitIndirect(r int16) {
 	a := g.a
 	g.spill()
 	a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
-	g.account()
 	exit := a.label()
-	a.op(x86.AMOVQ, st(g.lay.ICount), reg(rCX))
-	a.op(x86.ACMPQ, reg(rCX), st(g.lay.Limit))
-	a.jmp(x86.AJCC, exit)
+	a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+	a.jmp(x86.AJLE, exit)
 	a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rCX))
 	a.op(x86.AADDQ, st(g.lay.Epoch), reg(rCX))
 	a.op(x86.AMOVQ, reg(r), reg(rDX))
@@ -455,7 +440,6 @@ func (g *gen) exitIndirect(r int16) {
 	a.jmp(x86.AJNE, exit)
 	a.op(x86.ACMPQ, reg(rCX), mem(rDI, 8))
 	a.jmp(x86.AJNE, exit)
-	a.op(x86.AMOVL, imm(noSlot), st(g.lay.Slot))
 	a.op1(obj.AJMP, mem(rDI, 16))
 	a.place(exit)
 	g.exitWith(cpu.JITExitBranch, uint32(g.i))

@@ -53,6 +53,9 @@ type JIT struct {
 	cache     *codeCache
 	slots     []chainSlot // fixed length: generated code holds their addresses
 	sites     []int32     // by slot: offset in the cache of a direct slot's rel32, or 0
+	// incoming lists, by code entry, the slots linked to it (some may
+	// have been relinked elsewhere since: Invalidate checks).
+	incoming map[uintptr][]uint32
 	nslots    int
 	asm       *asm
 	lay       cpu.Layout
@@ -77,11 +80,15 @@ type Stats struct {
 
 // New builds a JIT and attaches it to c.
 func New(c *cpu.CPU) (*JIT, error) {
+	if lay := cpu.JITLayout(); lay.TLBEntrySize != 32 {
+		// probe indexes the TLB by shifting.
+		return nil, fmt.Errorf("jit: TLB entries of %d bytes, not 32", lay.TLBEntrySize)
+	}
 	cc, err := newCodeCache(defaultCacheSize)
 	if err != nil {
 		return nil, err
 	}
-	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), sites: make([]int32, maxSlots), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
+	j := &JIT{cache: cc, slots: make([]chainSlot, maxSlots), sites: make([]int32, maxSlots), incoming: make(map[uintptr][]uint32), jumpCache: make([]jumpEntry, jumpCacheSize), asm: newAsm(), lay: cpu.JITLayout()}
 	j.resetSlots()
 	// The mapping outlives nothing that uses it: unmap it when the JIT
 	// (referenced by its CPU) is collected, unless Close did already (the
@@ -111,6 +118,7 @@ func (j *JIT) CountHelpers() {
 }
 
 func (j *JIT) resetSlots() {
+	clear(j.incoming)
 	for i := range j.jumpCache {
 		j.jumpCache[i] = jumpEntry{gen: ^uint64(0)}
 	}
@@ -136,9 +144,20 @@ func (j *JIT) Link(slot uint32, target *cpu.NativeCode, gen uint64) {
 	if slot == noSlot {
 		return
 	}
+	if target != nil && j.sites[slot] != 0 && target.CrossPage {
+		target = nil
+	}
+	j.setSlot(slot, target, gen)
+	if target != nil {
+		j.incoming[target.Entry] = append(j.incoming[target.Entry], slot)
+	}
+}
+
+// setSlot links (target non-nil) or unlinks a slot.
+func (j *JIT) setSlot(slot uint32, target *cpu.NativeCode, gen uint64) {
 	if site := j.sites[slot]; site != 0 {
 		var rel int64
-		if target != nil && !target.CrossPage {
+		if target != nil {
 			rel = int64(target.Entry) - int64(j.cache.base()+uintptr(site)+4)
 		}
 		binary.LittleEndian.PutUint32(j.cache.mem[site:], uint32(int32(rel)))
@@ -149,6 +168,37 @@ func (j *JIT) Link(slot uint32, target *cpu.NativeCode, gen uint64) {
 		return
 	}
 	j.slots[slot] = chainSlot{target: target.Entry, gen: gen}
+}
+
+// slotTarget is the code a slot jumps to, or 0.
+func (j *JIT) slotTarget(slot uint32) uintptr {
+	if site := j.sites[slot]; site != 0 {
+		rel := int32(binary.LittleEndian.Uint32(j.cache.mem[site:]))
+		if rel == 0 {
+			return 0
+		}
+		return j.cache.base() + uintptr(site) + 4 + uintptr(int64(rel))
+	}
+	if j.slots[slot].gen == ^uint64(0) {
+		return 0
+	}
+	return j.slots[slot].target
+}
+
+// Invalidate unlinks every path into code (cpu.Accelerator): the slots
+// linked to it and its jump-cache entries.
+func (j *JIT) Invalidate(code *cpu.NativeCode) {
+	for _, s := range j.incoming[code.Entry] {
+		if j.slotTarget(s) == code.Entry {
+			j.setSlot(s, nil, ^uint64(0))
+		}
+	}
+	delete(j.incoming, code.Entry)
+	for i := range j.jumpCache {
+		if j.jumpCache[i].code == code.Entry {
+			j.jumpCache[i] = jumpEntry{gen: ^uint64(0)}
+		}
+	}
 }
 
 // LinkIndirect enters target as the code for rip in the jump cache
@@ -240,8 +290,8 @@ func (j *JIT) Report(w io.Writer, c *cpu.CPU) {
 	fmt.Fprintf(w, "jit: %d blocks compiled (%d failed), %d cache flushes, %d KiB of code, compile time %v\n",
 		s.Compiled, s.Failed, s.Flushes, s.CodeBytes>>10, s.CompileTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "jit: instructions compiled: %d native, %d through helper exits\n", s.NativeInsts, s.HelperInsts)
-	fmt.Fprintf(w, "jit: entries %d; exits: helper %d, chain %d (linked %d), indirect %d, invalidated %d\n",
-		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalid)
+	fmt.Fprintf(w, "jit: entries %d; exits: helper %d, chain %d (linked %d), indirect %d; translations invalidated %d\n",
+		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalidated)
 	if cs.NativeNanos > 0 {
 		fmt.Fprintf(w, "jit: time in compiled code and its exits: %v\n", time.Duration(cs.NativeNanos).Round(time.Millisecond))
 	}

@@ -142,28 +142,25 @@ func (g *gen) linear(s uint8, n int, write bool) {
 
 // probe looks the linear address in SI up in the software TLB (the write
 // array if write) and leaves the host address in DX; a miss, a page
-// crossing, or a page without a fast path goes to the slow path. In
-// 64-bit mode a non-canonical address never matches a tag, since the tag
-// keeps every bit above the page offset.
+// crossing, or a page without a fast path goes to the slow path. The tag
+// compared is that of the access's last byte: an access that crosses a
+// page never matches the entry of its first byte's page (as QEMU's
+// softmmu does), and in 64-bit mode a non-canonical address never
+// matches, since the tag keeps every bit above the page offset.
 func (g *gen) probe(n int, write bool) {
 	a := g.a
 	l := g.lay
 	slow := g.slowPath()
-	if n > 1 {
-		a.op(x86.AMOVL, reg(rSI), reg(rDI))
-		a.op(x86.AANDL, imm(0xfff), reg(rDI))
-		a.op(x86.ACMPL, reg(rDI), imm(int64(0x1000-n)))
-		a.jmp(x86.AJHI, slow)
-	}
 	arr := l.TLBRead
 	if write {
 		arr = l.TLBWrite
 	}
-	a.op(x86.AMOVQ, reg(rSI), reg(rDI))
-	a.op(x86.ASHRQ, imm(12), reg(rDI))
-	a.op(x86.AANDL, imm(1<<l.TLBBits-1), reg(rDI))
-	a.op(x86.ASHLL, imm(5), reg(rDI)) // entry size 32 (checked in newGen's caller)
-	a.op(x86.AMOVQ, reg(rSI), reg(rBX))
+	// DI: the entry's offset, (page & mask) * 32 (entry size, checked
+	// in New).
+	a.op(x86.AMOVL, reg(rSI), reg(rDI))
+	a.op(x86.ASHRL, imm(12-5), reg(rDI))
+	a.op(x86.AANDL, imm((1<<l.TLBBits-1)<<5), reg(rDI))
+	a.op(x86.ALEAQ, mem(rSI, int64(n-1)), reg(rBX))
 	a.op(x86.ASHRQ, imm(11), reg(rBX))
 	a.op(x86.AANDQ, imm(-2), reg(rBX))
 	a.op(x86.AORQ, st(l.UserTag), reg(rBX))
