@@ -307,7 +307,7 @@ func (g *gen) shift(in *cpu.Inst) bool {
 	default: // CL
 		g.spill()
 		g.loadDstRM(in, sz, true)
-		a.op(x86.AMOVBLZX, st(g.lay.R+cpu.RCX*8), reg(rCX))
+		a.op(x86.AMOVBLZX, g.gpr(in, cpu.RCX, 1), reg(rCX))
 		a.op(as, reg(rCX), reg(rAX))
 		a.op0(x86.APUSHFQ)
 		a.op1(x86.APOPQ, reg(rBX))

@@ -160,7 +160,7 @@ func (g *gen) indirect(in *cpu.Inst) bool {
 func (g *gen) pushReg(in *cpu.Inst) bool {
 	r := uint8(in.Op&7) | (in.Rex&cpu.RexB)<<3
 	g.spill()
-	g.a.op(x86.AMOVQ, st(g.lay.R+uintptr(r)*8), reg(rCX))
+	g.a.op(x86.AMOVQ, g.gpr(in, r, 8), reg(rCX))
 	g.pushValue(rCX, int(in.OpSize))
 	g.retire()
 	return true
@@ -196,7 +196,7 @@ func (g *gen) leave(in *cpu.Inst) bool {
 	n := in.OpSize
 	a := g.a
 	g.spill()
-	a.op(x86.AMOVQ, st(g.lay.R+cpu.RBP*8), reg(rSI))
+	a.op(x86.AMOVQ, g.gpr(in, cpu.RBP, 8), reg(rSI))
 	if !g.mode64() {
 		a.op(x86.AANDQ, st(g.lay.StackMask), reg(rSI))
 	}

@@ -66,7 +66,12 @@ type gen struct {
 	slotsUsed int
 	slow      *obj.Prog // the current instruction's slow path, once made
 	flat      uint16    // flat segments the code relies on (NativeCode.Flat)
-	directs   []directSite
+	// The register cache (regcache.go): the host register of each
+	// guest register (0: none), the cached set, and those written
+	// since entry (an over-approximation after a resume).
+	cache         [16]int16
+	cached, dirty uint16
+	directs       []directSite
 
 	// Compile-time state of the inline path.
 	pending int // instructions retired since icount was last updated
@@ -99,8 +104,11 @@ func (g *gen) compile() ([]byte, error) {
 	for i := range g.labels {
 		g.labels[i] = a.label()
 	}
-	// No prologue: code is never entered once its block is invalidated
-	// (Go unlinks every path into it first, JIT.Invalidate).
+	// No validity check: code is never entered once its block is
+	// invalidated (Go unlinks every path into it first, JIT.Invalidate).
+	// The prologue loads the cached registers.
+	g.assignCache()
+	g.loadCache()
 	rip := g.src.RIP
 	for i := range g.src.Insts {
 		in := &g.src.Insts[i]
@@ -309,12 +317,18 @@ func (g *gen) exitWith(reason, index uint32) {
 // interpreter runs it, and the code resumes at the next instruction.
 func (g *gen) helper() {
 	g.spill()
+	g.writeBack(g.dirty)
 	g.account()
 	g.storeRIP(g.rip)
 	g.exitWith(cpu.JITExitHelper, uint32(g.i))
 	g.pending, g.flags, g.live, g.zero = 0, flagsMem, 0, 0
 	if g.i+1 < len(g.src.Insts) {
-		g.resume[g.i] = g.labels[g.i+1]
+		// Resume: reload the cache (Go ran the instruction), then on
+		// to the next instruction.
+		l := g.a.label()
+		g.a.place(l)
+		g.loadCache()
+		g.resume[g.i] = l
 	}
 	g.ended = g.i+1 == len(g.src.Insts)
 }
@@ -331,9 +345,10 @@ func (g *gen) slowPath() *obj.Prog {
 	}
 	l := g.a.label()
 	g.slow = l
-	pending, rip, i := g.pending, g.rip, g.i
+	pending, rip, i, dirty := g.pending, g.rip, g.i, g.dirty
 	g.tails = append(g.tails, func() {
 		g.a.place(l)
+		g.writeBack(dirty)
 		if pending > 0 {
 			g.a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.Left))
 		}
@@ -364,6 +379,7 @@ func (g *gen) makeResume(i int) {
 			a.op0(x86.APOPFQ)
 		}
 		_ = live
+		g.loadCache()
 		a.jmp(obj.AJMP, target)
 	})
 }
@@ -377,6 +393,7 @@ func (g *gen) makeResume(i int) {
 func (g *gen) chainTo(target uint64) {
 	a := g.a
 	g.spill()
+	g.writeBack(g.dirty)
 	slot := g.j.nslots + g.slotsUsed
 	g.slotsUsed++
 	// The budget: SUB sets ZF/SF for the JLE (left <= 0: exit).
@@ -425,6 +442,7 @@ func (g *gen) codeLinear(rip uint64) uint64 {
 func (g *gen) exitIndirect(r int16) {
 	a := g.a
 	g.spill()
+	g.writeBack(g.dirty)
 	a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
 	exit := a.label()
 	a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))

@@ -56,12 +56,12 @@ type JIT struct {
 	// incoming lists, by code entry, the slots linked to it (some may
 	// have been relinked elsewhere since: Invalidate checks).
 	incoming map[uintptr][]uint32
-	nslots    int
-	asm       *asm
-	lay       cpu.Layout
-	stats     Stats
-	dump      io.Writer // with SetDump: every translation, disassembled
-	perfMap   io.Writer // with SetPerfMap: perf's map of generated code
+	nslots   int
+	asm      *asm
+	lay      cpu.Layout
+	stats    Stats
+	dump     io.Writer // with SetDump: every translation, disassembled
+	perfMap  io.Writer // with SetPerfMap: perf's map of generated code
 }
 
 // Stats counts the JIT's work.

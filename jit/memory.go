@@ -9,16 +9,6 @@ import (
 
 // Guest memory and register operands.
 
-// regOff is the offset in the CPU of general register r as an operand
-// of sz bytes: AH, CH, DH and BH (r 4-7 at size 1 without REX) are the
-// second byte of RAX..RBX.
-func (g *gen) regOff(in *cpu.Inst, r uint8, sz uint8) uintptr {
-	if sz == 1 && r >= 4 && r < 8 && in.Prefixes&cpu.PfxRex == 0 {
-		return g.lay.R + uintptr(r-4)*8 + 1
-	}
-	return g.lay.R + uintptr(r)*8
-}
-
 // loadOps are the zero-extending loads by size.
 func loadOp(sz uint8) obj.As {
 	switch sz {
@@ -61,19 +51,40 @@ func sized(sz uint8, b, w, l, q obj.As) obj.As {
 // loadReg loads guest register r (sz bytes, zero-extended) into host
 // register h.
 func (g *gen) loadReg(h int16, in *cpu.Inst, r uint8, sz uint8) {
-	g.a.op(loadOp(sz), st(g.regOff(in, r, sz)), reg(h))
+	g.a.op(loadOp(sz), g.gpr(in, r, sz), reg(h))
 }
 
 // storeReg writes host register h to guest register r at size sz:
 // 8- and 16-bit writes keep the other bits; a 32-bit write clears the
-// upper half (the host value is zero-extended: every 32-bit host
-// operation that produces it does so).
+// upper half.
 func (g *gen) storeReg(h int16, in *cpu.Inst, r uint8, sz uint8) {
-	if sz == 4 {
-		g.a.op(x86.AMOVQ, reg(h), st(g.regOff(in, r, 8)))
+	a := g.a
+	if highByte(in, r, sz) {
+		// AH..BH: through memory; a cached register is written back
+		// first and reloaded after.
+		c := g.cache[r-4]
+		if c != 0 {
+			g.writeBack(g.dirty & (1 << (r - 4)))
+		}
+		a.op(x86.AMOVB, reg(h), st(g.lay.R+uintptr(r-4)*8+1))
+		if c != 0 {
+			a.op(x86.AMOVQ, st(g.lay.R+uintptr(r-4)*8), reg(c))
+		}
 		return
 	}
-	g.a.op(storeOp(sz), reg(h), st(g.regOff(in, r, sz)))
+	if c := g.cache[r]; c != 0 {
+		// MOVL zero-extends into the whole register, as a 32-bit
+		// write does.
+		a.op(storeOp(sz), reg(h), reg(c))
+		g.dirty |= 1 << r
+		return
+	}
+	if sz == 4 {
+		// The host value is zero-extended: every 32-bit host
+		// operation that produces it does so.
+		sz = 8
+	}
+	a.op(storeOp(sz), reg(h), st(g.lay.R+uintptr(r)*8))
 }
 
 // ea computes the memory operand's offset into SI.
@@ -81,14 +92,14 @@ func (g *gen) ea(in *cpu.Inst) {
 	a := g.a
 	switch {
 	case in.Base < 16:
-		a.op(x86.AMOVQ, st(g.lay.R+uintptr(in.Base)*8), reg(rSI))
+		a.op(x86.AMOVQ, g.gpr(in, in.Base, 8), reg(rSI))
 	case in.Base == cpu.RegRIP:
 		a.op(x86.AMOVQ, imm(int64(g.next)), reg(rSI))
 	default:
 		a.op(x86.AMOVL, imm(0), reg(rSI))
 	}
 	if in.Index < 16 {
-		a.op(x86.AMOVQ, st(g.lay.R+uintptr(in.Index)*8), reg(rDI))
+		a.op(x86.AMOVQ, g.gpr(in, in.Index, 8), reg(rDI))
 		a.op(x86.ALEAQ, memIdx(rSI, int64(in.Disp), rDI, 1<<in.Scale), reg(rSI))
 	} else if in.Disp != 0 {
 		a.op(x86.ALEAQ, mem(rSI, int64(in.Disp)), reg(rSI))
@@ -198,7 +209,7 @@ func (g *gen) loadRM(h int16, in *cpu.Inst, sz uint8) {
 // stack size, and keeps a copy in R8.
 func (g *gen) stackOffset(delta int64) {
 	a := g.a
-	a.op(x86.AMOVQ, st(g.lay.R+cpu.RSP*8), reg(rSI))
+	a.op(x86.AMOVQ, g.gpr(nil, cpu.RSP, 8), reg(rSI))
 	if delta != 0 {
 		a.op(x86.ALEAQ, mem(rSI, delta), reg(rSI))
 	}
@@ -220,13 +231,13 @@ func (g *gen) stackAccess(n int, write bool) {
 func (g *gen) setSP(h int16) {
 	a := g.a
 	if g.mode64() {
-		a.op(x86.AMOVQ, reg(h), st(g.lay.R+cpu.RSP*8))
+		g.setGPR64(h, cpu.RSP)
 		return
 	}
 	a.op(x86.AMOVQ, st(g.lay.StackMask), reg(rDI))
 	a.op(x86.AANDQ, reg(rDI), reg(h))
 	a.op1(x86.ANOTQ, reg(rDI))
-	a.op(x86.AANDQ, st(g.lay.R+cpu.RSP*8), reg(rDI))
+	a.op(x86.AANDQ, g.gpr(nil, cpu.RSP, 8), reg(rDI))
 	a.op(x86.AORQ, reg(h), reg(rDI))
-	a.op(x86.AMOVQ, reg(rDI), st(g.lay.R+cpu.RSP*8))
+	g.setGPR64(rDI, cpu.RSP)
 }

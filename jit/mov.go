@@ -116,7 +116,7 @@ func (g *gen) movExt(in *cpu.Inst) bool {
 		srcSz, ld = 4, x86.AMOVLQSX
 	}
 	if in.Mod == 3 {
-		g.a.op(ld, st(g.regOff(in, in.RM, srcSz)), reg(rAX))
+		g.a.op(ld, g.gpr(in, in.RM, srcSz), reg(rAX))
 	} else {
 		g.memOperand(in, srcSz, false)
 		g.a.op(ld, mem(rDX, 0), reg(rAX))
@@ -171,10 +171,13 @@ func (g *gen) cmov(in *cpu.Inst) bool {
 		// Outside 64-bit mode a false condition leaves the whole
 		// register alone, upper half included (the interpreter's
 		// opCmov); only 64-bit mode zero-extends either way.
-		g.a.op(x86.AMOVQ, st(g.regOff(in, in.Reg, 8)), reg(rAX))
+		g.a.op(x86.AMOVQ, g.gpr(in, in.Reg, 8), reg(rAX))
 		as = hostCmovQ[cc]
 	}
 	g.a.op(as, reg(rCX), reg(rAX))
+	if !g.mode64() {
+		sz = 8 // the whole register, as loaded above or moved
+	}
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()
 	return true
@@ -202,13 +205,13 @@ func (g *gen) setcc(in *cpu.Inst) bool {
 func (g *gen) cbw(in *cpu.Inst) bool {
 	switch in.OpSize {
 	case 2:
-		g.a.op(x86.AMOVBLSX, st(g.lay.R), reg(rAX))
+		g.a.op(x86.AMOVBLSX, g.gpr(in, cpu.RAX, 1), reg(rAX))
 		g.storeReg(rAX, in, cpu.RAX, 2)
 	case 4:
-		g.a.op(x86.AMOVWLSX, st(g.lay.R), reg(rAX))
+		g.a.op(x86.AMOVWLSX, g.gpr(in, cpu.RAX, 2), reg(rAX))
 		g.storeReg(rAX, in, cpu.RAX, 4)
 	default:
-		g.a.op(x86.AMOVLQSX, st(g.lay.R), reg(rAX))
+		g.a.op(x86.AMOVLQSX, g.gpr(in, cpu.RAX, 4), reg(rAX))
 		g.storeReg(rAX, in, cpu.RAX, 8)
 	}
 	g.retire()
