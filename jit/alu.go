@@ -74,7 +74,12 @@ func immValue(in *cpu.Inst, sz uint8) int64 {
 }
 
 // aluCore applies ALU operation op of size sz with source from to AX.
-func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
+func (g *gen) aluCore(op int, sz uint8, from obj.Addr) { g.aluOp(op, sz, reg(rAX), from) }
+
+// aluOp applies ALU operation op of size sz: dst op= src (CMP only
+// compares). At most one operand is in memory; a 32-bit operation on a
+// register zero-extends it, as the guest's does.
+func (g *gen) aluOp(op int, sz uint8, dst, src obj.Addr) {
 	a := g.a
 	if op == aluADC || op == aluSBB {
 		if !g.hostHas(1) {
@@ -84,9 +89,9 @@ func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
 	}
 	as := aluOps[op][sizeIndex(sz)]
 	if op == aluCMP {
-		a.op(as, reg(rAX), from)
+		a.op(as, dst, src)
 	} else {
-		a.op(as, from, reg(rAX))
+		a.op(as, src, dst)
 	}
 	switch op {
 	case aluOR, aluAND, aluXOR:
@@ -94,6 +99,18 @@ func (g *gen) aluCore(op int, sz uint8, from obj.Addr) {
 	default:
 		g.wrote(arithFlags, 0)
 	}
+}
+
+// srcOperand is the source operand guest register r (sz bytes) as an
+// operand that may be in memory, or, if inMem is false because the other
+// operand is in memory, in a host register (CX, loaded if need be).
+func (g *gen) srcOperand(in *cpu.Inst, r, sz uint8, inMem bool) obj.Addr {
+	loc := g.gpr(in, r, sz)
+	if loc.Type == obj.TYPE_MEM && !inMem {
+		g.a.op(loadOp(sz), loc, reg(rCX))
+		return reg(rCX)
+	}
+	return loc
 }
 
 // storeRM writes AX to the r/m operand (DX holds a memory operand's host
@@ -117,24 +134,60 @@ func (g *gen) loadDstRM(in *cpu.Inst, sz uint8, write bool) {
 	g.a.op(loadOp(sz), mem(rDX, 0), reg(rAX))
 }
 
-// aluRM: op r/m, reg (srcReg) or op r/m, imm.
+// aluRM: op r/m, reg (srcReg) or op r/m, imm. The operation runs on the
+// destination where it is: a cached register or guest memory.
 func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
-	g.loadDstRM(in, sz, op != aluCMP)
-	from := imm(immValue(in, sz))
-	if srcReg {
-		g.loadReg(rCX, in, in.Reg, sz)
-		from = reg(rCX)
+	var dst obj.Addr
+	switch h, ok := g.hostReg(in, in.RM, sz); {
+	case in.Mod != 3:
+		g.memOperand(in, sz, op != aluCMP)
+		dst = mem(rDX, 0)
+	case ok:
+		dst = reg(h)
+	default:
+		g.loadDstRM(in, sz, false)
+		dst = reg(rAX)
 	}
-	g.aluCore(op, sz, from)
+	src := imm(immValue(in, sz))
+	if srcReg {
+		src = g.srcOperand(in, in.Reg, sz, dst.Type == obj.TYPE_REG)
+	}
+	g.aluOp(op, sz, dst, src)
 	if op != aluCMP {
-		g.storeRM(in, sz)
+		if dst.Type == obj.TYPE_REG && dst.Reg == rAX {
+			g.storeRM(in, sz)
+		} else if in.Mod == 3 {
+			g.dirty |= 1 << in.RM
+		}
 	}
 	g.retire()
 	return true
 }
 
+// hostReg returns the cache register of guest register r for an access
+// of sz bytes, if it has one.
+func (g *gen) hostReg(in *cpu.Inst, r, sz uint8) (int16, bool) {
+	h := g.cache[r&15]
+	return h, h != 0 && !highByte(in, r, sz)
+}
+
 // aluReg: op reg, r/m.
 func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
+	if h, ok := g.hostReg(in, in.Reg, sz); ok {
+		var src obj.Addr
+		if in.Mod == 3 {
+			src = g.gpr(in, in.RM, sz)
+		} else {
+			g.memOperand(in, sz, false)
+			src = mem(rDX, 0)
+		}
+		g.aluOp(op, sz, reg(h), src)
+		if op != aluCMP {
+			g.dirty |= 1 << in.Reg
+		}
+		g.retire()
+		return true
+	}
 	g.loadRM(rCX, in, sz)
 	g.loadReg(rAX, in, in.Reg, sz)
 	g.aluCore(op, sz, reg(rCX))
@@ -147,6 +200,14 @@ func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
 
 // aluAcc: op AL/eAX, imm.
 func (g *gen) aluAcc(in *cpu.Inst, op int, sz uint8) bool {
+	if h, ok := g.hostReg(in, cpu.RAX, sz); ok {
+		g.aluOp(op, sz, reg(h), imm(immValue(in, sz)))
+		if op != aluCMP {
+			g.dirty |= 1 << cpu.RAX
+		}
+		g.retire()
+		return true
+	}
 	g.loadReg(rAX, in, cpu.RAX, sz)
 	g.aluCore(op, sz, imm(immValue(in, sz)))
 	if op != aluCMP {
@@ -156,19 +217,27 @@ func (g *gen) aluAcc(in *cpu.Inst, op int, sz uint8) bool {
 	return true
 }
 
-// test: TEST r/m, reg or TEST r/m, imm (or TEST acc, imm).
+// test: TEST r/m, reg or TEST r/m, imm (or TEST acc, imm), on the
+// operands where they are.
 func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
-	if acc {
-		g.loadReg(rAX, in, cpu.RAX, sz)
-	} else {
-		g.loadDstRM(in, sz, false)
+	var dst obj.Addr
+	switch {
+	case acc:
+		dst = g.gpr(in, cpu.RAX, sz)
+	case in.Mod == 3:
+		dst = g.gpr(in, in.RM, sz)
+	default:
+		g.memOperand(in, sz, false)
+		dst = mem(rDX, 0)
 	}
-	from := imm(immValue(in, sz))
+	src := imm(immValue(in, sz))
 	if srcReg {
-		g.loadReg(rCX, in, in.Reg, sz)
-		from = reg(rCX)
+		src = g.srcOperand(in, in.Reg, sz, dst.Type == obj.TYPE_REG)
+		if src.Type == obj.TYPE_MEM {
+			src, dst = dst, src // TEST is symmetric; the register goes first
+		}
 	}
-	g.a.op(sized(sz, x86.ATESTB, x86.ATESTW, x86.ATESTL, x86.ATESTQ), from, reg(rAX))
+	g.a.op(sized(sz, x86.ATESTB, x86.ATESTW, x86.ATESTL, x86.ATESTQ), src, dst)
 	g.wrote(arithFlags, flagAF)
 	g.retire()
 	return true
@@ -176,7 +245,11 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 
 // unary: INC, DEC, NOT, NEG of r/m.
 func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
-	g.loadDstRM(in, sz, true)
+	h, cached := g.hostReg(in, in.RM, sz)
+	cached = cached && in.Mod == 3
+	if !cached {
+		g.loadDstRM(in, sz, true)
+	}
 	var as obj.As
 	var w uint64
 	switch kind {
@@ -192,11 +265,18 @@ func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	if w&1 == 0 && w != 0 {
 		g.keepCF()
 	}
-	g.a.op1(as, reg(rAX))
+	if cached {
+		g.a.op1(as, reg(h))
+		g.dirty |= 1 << in.RM
+	} else {
+		g.a.op1(as, reg(rAX))
+	}
 	if w != 0 {
 		g.wrote(w, 0)
 	}
-	g.storeRM(in, sz)
+	if !cached {
+		g.storeRM(in, sz)
+	}
 	g.retire()
 	return true
 }
@@ -217,14 +297,22 @@ func (g *gen) incDecReg(in *cpu.Inst) bool {
 	r := uint8(in.Op & 7)
 	sz := in.OpSize
 	g.keepCF()
-	g.loadReg(rAX, in, r, sz)
+	h, cached := g.hostReg(in, r, sz)
+	if !cached {
+		h = rAX
+		g.loadReg(rAX, in, r, sz)
+	}
 	if in.Op < 0x48 {
-		g.a.op1(sized(sz, x86.AINCB, x86.AINCW, x86.AINCL, x86.AINCQ), reg(rAX))
+		g.a.op1(sized(sz, x86.AINCB, x86.AINCW, x86.AINCL, x86.AINCQ), reg(h))
 	} else {
-		g.a.op1(sized(sz, x86.ADECB, x86.ADECW, x86.ADECL, x86.ADECQ), reg(rAX))
+		g.a.op1(sized(sz, x86.ADECB, x86.ADECW, x86.ADECL, x86.ADECQ), reg(h))
 	}
 	g.wrote(arithFlags&^1, 0)
-	g.storeReg(rAX, in, r, sz)
+	if cached {
+		g.dirty |= 1 << r
+	} else {
+		g.storeReg(rAX, in, r, sz)
+	}
 	g.retire()
 	return true
 }
@@ -299,6 +387,12 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		}
 		if n&mask == 0 {
 			return false
+		}
+		if h, ok := g.hostReg(in, in.RM, sz); ok && in.Mod == 3 {
+			a.op(as, imm(int64(n&mask)), reg(h))
+			g.wrote(w, z)
+			g.dirty |= 1 << in.RM
+			break
 		}
 		g.loadDstRM(in, sz, true)
 		a.op(as, imm(int64(n&mask)), reg(rAX))

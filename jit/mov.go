@@ -14,6 +14,15 @@ import (
 func (g *gen) movToRM(in *cpu.Inst, sz uint8) bool {
 	if in.Mod != 3 {
 		g.memOperand(in, sz, true)
+		src := g.srcOperand(in, in.Reg, sz, false)
+		g.a.op(storeOp(sz), src, mem(rDX, 0))
+		g.retire()
+		return true
+	}
+	if h, ok := g.hostReg(in, in.RM, sz); ok {
+		g.movToCached(h, in, in.RM, sz, g.gpr(in, in.Reg, sz))
+		g.retire()
+		return true
 	}
 	g.loadReg(rAX, in, in.Reg, sz)
 	g.storeRM(in, sz)
@@ -21,8 +30,28 @@ func (g *gen) movToRM(in *cpu.Inst, sz uint8) bool {
 	return true
 }
 
+// movToCached moves src (sz bytes) into cache register h of guest
+// register r: MOVL zero-extends as a 32-bit write does, MOVB and MOVW
+// keep the other bits.
+func (g *gen) movToCached(h int16, in *cpu.Inst, r, sz uint8, src obj.Addr) {
+	g.a.op(storeOp(sz), src, reg(h))
+	g.dirty |= 1 << r
+}
+
 // movFromRM: 8A/8B (reg = r/m).
 func (g *gen) movFromRM(in *cpu.Inst, sz uint8) bool {
+	if h, ok := g.hostReg(in, in.Reg, sz); ok {
+		var src obj.Addr
+		if in.Mod == 3 {
+			src = g.gpr(in, in.RM, sz)
+		} else {
+			g.memOperand(in, sz, false)
+			src = mem(rDX, 0)
+		}
+		g.movToCached(h, in, in.Reg, sz, src)
+		g.retire()
+		return true
+	}
 	g.loadRM(rAX, in, sz)
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()
@@ -33,11 +62,26 @@ func (g *gen) movFromRM(in *cpu.Inst, sz uint8) bool {
 func (g *gen) movImmRM(in *cpu.Inst, sz uint8) bool {
 	if in.Mod != 3 {
 		g.memOperand(in, sz, true)
+	} else if h, ok := g.hostReg(in, in.RM, sz); ok {
+		g.movImmCached(h, in, in.RM, sz, immValue(in, sz))
+		g.retire()
+		return true
 	}
 	g.movImm(rAX, sz, immValue(in, sz))
 	g.storeRM(in, sz)
 	g.retire()
 	return true
+}
+
+// movImmCached loads a constant into cache register h of guest register
+// r at size sz.
+func (g *gen) movImmCached(h int16, in *cpu.Inst, r, sz uint8, v int64) {
+	if sz >= 4 {
+		g.movImm(h, sz, v)
+	} else {
+		g.a.op(storeOp(sz), imm(v), reg(h))
+	}
+	g.dirty |= 1 << r
 }
 
 // movImm loads a constant into h (zero-extended for sizes below 8).
@@ -67,6 +111,11 @@ func (g *gen) movRegImm(in *cpu.Inst) bool {
 	v := int64(in.Imm)
 	if sz != 8 {
 		v = immValue(in, sz)
+	}
+	if h, ok := g.hostReg(in, r, sz); ok {
+		g.movImmCached(h, in, r, sz, v)
+		g.retire()
+		return true
 	}
 	g.movImm(rAX, sz, v)
 	g.storeReg(rAX, in, r, sz)
@@ -115,13 +164,24 @@ func (g *gen) movExt(in *cpu.Inst) bool {
 		}
 		srcSz, ld = 4, x86.AMOVLQSX
 	}
+	// A 32- or 64-bit destination in the cache is loaded directly (the
+	// 32-bit forms zero-extend).
+	dst := int16(rAX)
+	h, cached := g.hostReg(in, in.Reg, sz)
+	if cached && sz >= 4 {
+		dst = h
+	}
 	if in.Mod == 3 {
-		g.a.op(ld, g.gpr(in, in.RM, srcSz), reg(rAX))
+		g.a.op(ld, g.gpr(in, in.RM, srcSz), reg(dst))
 	} else {
 		g.memOperand(in, srcSz, false)
-		g.a.op(ld, mem(rDX, 0), reg(rAX))
+		g.a.op(ld, mem(rDX, 0), reg(dst))
 	}
-	g.storeReg(rAX, in, in.Reg, sz)
+	if dst == rAX {
+		g.storeReg(rAX, in, in.Reg, sz)
+	} else {
+		g.dirty |= 1 << in.Reg
+	}
 	g.retire()
 	return true
 }
