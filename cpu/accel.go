@@ -17,9 +17,9 @@ import (
 // Invariants the generated code relies on and keeps:
 //   - On entry and at every exit the lazy flags are materialised
 //     (lop == lazyNone) and the arithmetic flags are in jitState.arith
-//     as a host RFLAGS image (generated code spills them with PUSHFQ and
-//     a plain store; only the six status bits of the image count).
-//     runNative copies them in and out of State.flags around every entry.
+//     as an image: AX as LAHF and SETO leave it (flagsImage), which
+//     generated code takes from the host's flags without PUSHFQ. runNative converts them in
+//     and out of State.flags around every entry.
 //   - Code runs only while the CPU's flat segments (flatSegs) fit the
 //     assumptions it was compiled under (NativeCode.Flat).
 //     A change of flatSegs moves chainGen, so every linked path is
@@ -88,6 +88,14 @@ type NativeCode struct {
 	// whose mapping only a chain generation check revalidates.
 	CrossPage bool
 }
+
+// flagsImage converts RFLAGS' status flags to the image generated code
+// keeps, as LAHF and SETO leave them in AX: SF ZF AF PF CF 8 bits above
+// their RFLAGS positions, OF in bit 0.
+func flagsImage(f uint64) uint64 { return (f&0xd5)<<8 | (f&FlagOF)>>11 }
+
+// imageFlags converts an image back to RFLAGS' status flags.
+func imageFlags(img uint64) uint64 { return (img>>8)&0xd5 | (img&1)<<11 }
 
 // fits reports whether code may run in the CPU's present state.
 func (nc *NativeCode) fits(c *CPU) bool { return c.flatSegs&nc.Flat == nc.Flat }
@@ -184,8 +192,8 @@ type jitState struct {
 	jitIndex uint32
 	jitBlock uint32
 	jitSlot  uint32
-	// arith holds the arithmetic flags while generated code runs: a host
-	// RFLAGS image, of which only the FlagsArith bits count.
+	// arith holds the arithmetic flags while generated code runs, as an
+	// image (flagsImage).
 	arith uint64
 	// native lists the compiled blocks by ID (exits name blocks by ID),
 	// codes their translations (a block may be recompiled).
@@ -292,7 +300,7 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 		defer func() { c.jit.stats.NativeNanos += int64(time.Since(t0)) }()
 	}
 	c.materialize()
-	c.jit.arith = c.flags
+	c.jit.arith = flagsImage(c.flags)
 	c.jit.jitLimit = limit
 	entry := b.native.Entry
 	for {
@@ -301,7 +309,7 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 		c.jit.left = int64(c.jit.jitLimit - c.icount)
 		c.jit.accel.Enter(c, entry)
 		c.icount = c.jit.jitLimit - uint64(c.jit.left)
-		c.flags = c.flags&^FlagsArith | c.jit.arith&FlagsArith
+		c.flags = c.flags&^FlagsArith | imageFlags(c.jit.arith)
 		last = c.jit.native[c.jit.jitBlock]
 		code := c.jit.codes[c.jit.jitBlock]
 		switch c.jit.jitExit {
@@ -330,7 +338,7 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 				return last, c.icount - start
 			}
 			c.materialize()
-			c.jit.arith = c.flags
+			c.jit.arith = flagsImage(c.flags)
 			if c.eventPending() {
 				// Finish the block, as the interpreter would, then stop.
 				c.jit.jitLimit = 0

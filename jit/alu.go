@@ -84,7 +84,7 @@ func (g *gen) aluOp(op int, sz uint8, dst, src obj.Addr) {
 	if op == aluADC || op == aluSBB {
 		if !g.hostHas(1) {
 			g.spill()
-			a.op(x86.ABTQ, imm(0), st(g.lay.Arith))
+			a.op(x86.ABTQ, imm(imgCF), st(g.lay.Arith))
 		}
 	}
 	as := aluOps[op][sizeIndex(sz)]
@@ -342,8 +342,8 @@ func (g *gen) imul(in *cpu.Inst) bool {
 	a.op(x86.AANDL, imm(0x801), reg(rBX))
 	a.op(x86.AANDL, imm(0xc4), reg(rDI))
 	a.op(x86.AORL, reg(rDI), reg(rBX))
-	a.op(x86.AANDQ, imm(^int64(arithFlags)), st(g.lay.Arith))
-	a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
+	g.rflagsToImage()
+	a.op(x86.AMOVW, reg(rBX), st(g.lay.Arith))
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()
 	return true
@@ -409,9 +409,10 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		skip := a.label()
 		a.op(x86.ATESTL, imm(int64(mask)), reg(rCX))
 		a.jmp(x86.AJEQ, skip)
-		a.op(x86.AANDL, imm(int64(w&^z)), reg(rBX))
-		a.op(x86.AANDQ, imm(^int64(w)), st(g.lay.Arith))
-		a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
+		g.rflagsToImage()
+		a.op(x86.AANDL, imm(imgMask(w&^z)), reg(rBX))
+		a.op(x86.AANDW, imm(^imgMask(w)&0xffff), st(g.lay.Arith))
+		a.op(x86.AORW, reg(rBX), st(g.lay.Arith))
 		a.place(skip)
 	}
 	g.retire()

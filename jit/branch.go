@@ -65,11 +65,13 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 	var live, zero uint64
 	host := g.hostHas(condMask(cc))
 	if host {
+		// The image, taken without changing the host's flags, goes
+		// to BX; both paths store it.
 		live, zero = g.live, g.zero
-		a.op0(x86.APUSHFQ)
-		a.op1(x86.APOPQ, reg(rBX))
+		g.hostImage()
+		a.op(x86.AXCHGQ, reg(rAX), reg(rBX))
 		a.jmp(hostJcc[cc], taken)
-		g.mergeBX(live, zero)
+		g.mergeImage(live, zero)
 	} else {
 		a.jmp(hostJcc[g.condition(cc)], taken)
 	}
@@ -81,7 +83,7 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 	g.ended = false
 	g.pending = p0
 	if host {
-		g.mergeBX(live, zero)
+		g.mergeImage(live, zero)
 	}
 	g.flags, g.live, g.zero = flagsMem, 0, 0
 	g.checkTarget(t)

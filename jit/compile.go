@@ -146,55 +146,92 @@ func (g *gen) retire() { g.pending++ }
 
 // Flags.
 
-// spill writes live host flags to memory (the RFLAGS image in
-// jitState.arith), and clears there the bits the interpreter defines as
-// zero where the manuals leave them undefined (so that both engines
-// compute the same RFLAGS whatever the host does). When the host holds
-// every status flag, as after most ALU instructions, the spill is a
-// PUSHFQ and a plain store: no read-modify-write of memory, so no chain
-// of store-forwarding latency from one spill to the next.
+// The flags image: how generated code keeps the guest's status flags in
+// jitState.arith, as LAHF and SETO leave them in AX: bits 8-15 are what
+// LAHF gives (SF ZF - AF - PF - CF, each 8 above its RFLAGS position) and
+// bit 0 is OF. Both read the host's flags without PUSHFQ, which costs
+// more than the rest of a typical block, and without changing them. Go
+// converts at every entry and exit (cpu.flagsImage).
+const (
+	imgCF    = 8 // bit number
+	imgArith = 0xd501
+)
+
+// imgMask is the image's bits for RFLAGS status bits m.
+func imgMask(m uint64) int64 { return int64((m&0xd5)<<8 | (m&flagOF)>>11) }
+
+// hostImage leaves the image of the host's flags in AX and the old RAX
+// in BX. It changes no host flag.
+func (g *gen) hostImage() {
+	a := g.a
+	a.op(x86.AMOVQ, reg(rAX), reg(rBX))
+	a.op0(x86.ALAHF)
+	a.op1(x86.ASETOS, reg(rAX))
+}
+
+// rflagsToImage turns the RFLAGS value in BX into an image (DI: scratch).
+func (g *gen) rflagsToImage() {
+	a := g.a
+	a.op(x86.AMOVL, reg(rBX), reg(rDI))
+	a.op(x86.ASHRL, imm(11), reg(rDI))
+	a.op(x86.AANDL, imm(1), reg(rDI))
+	a.op(x86.AANDL, imm(0xd5), reg(rBX))
+	a.op(x86.ASHLL, imm(8), reg(rBX))
+	a.op(x86.AORL, reg(rDI), reg(rBX))
+}
+
+// spill writes live host flags to memory (the image in jitState.arith),
+// and clears there the bits the interpreter defines as zero where the
+// manuals leave them undefined (so that both engines compute the same
+// RFLAGS whatever the host does). When the host holds every status flag,
+// as after most ALU instructions, the spill is LAHF, SETO and one 16-bit
+// store: no read-modify-write of memory, so no chain of store-forwarding
+// latency from one spill to the next.
 func (g *gen) spill() {
 	if g.flags != flagsHost {
 		return
 	}
 	a := g.a
-	if (g.live|g.zero)&arithFlags == arithFlags {
-		a.op0(x86.APUSHFQ)
-		a.op1(x86.APOPQ, st(g.lay.Arith))
-		if g.zero&arithFlags != 0 {
-			a.op(x86.AANDQ, imm(^int64(g.zero&arithFlags)), st(g.lay.Arith))
-		}
-	} else {
-		a.op0(x86.APUSHFQ)
-		a.op1(x86.APOPQ, reg(rBX))
-		g.mergeBX(g.live, g.zero)
+	g.hostImage()
+	// The host flags are no longer needed: AND may change them.
+	if z := g.zero & arithFlags; z != 0 {
+		a.op(x86.AANDL, imm(^imgMask(z)&0xffff), reg(rAX))
 	}
+	if (g.live|g.zero)&arithFlags == arithFlags {
+		a.op(x86.AMOVW, reg(rAX), st(g.lay.Arith))
+	} else {
+		m := imgMask(g.live)
+		a.op(x86.AANDL, imm(m), reg(rAX))
+		a.op(x86.AANDW, imm(^(m|imgMask(g.zero))&0xffff), st(g.lay.Arith))
+		a.op(x86.AORW, reg(rAX), st(g.lay.Arith))
+	}
+	a.op(x86.AMOVQ, reg(rBX), reg(rAX))
 	g.flags = flagsMem
 	g.live, g.zero = 0, 0
 }
 
-// mergeBX folds the flags image in BX (bits live) into memory, with the
-// bits in zero cleared.
-func (g *gen) mergeBX(live, zero uint64) {
+// mergeImage folds the image in BX (RFLAGS bits live valid) into memory,
+// with the bits in zero cleared.
+func (g *gen) mergeImage(live, zero uint64) {
 	a := g.a
+	if z := zero & arithFlags; z != 0 {
+		a.op(x86.AANDL, imm(^imgMask(z)&0xffff), reg(rBX))
+	}
 	if (live|zero)&arithFlags == arithFlags {
-		if zero&arithFlags != 0 {
-			a.op(x86.AANDQ, imm(^int64(zero&arithFlags)), reg(rBX))
-		}
-		a.op(x86.AMOVQ, reg(rBX), st(g.lay.Arith))
+		a.op(x86.AMOVW, reg(rBX), st(g.lay.Arith))
 		return
 	}
-	m := int64(live & arithFlags)
+	m := imgMask(live)
 	a.op(x86.AANDL, imm(m), reg(rBX))
-	a.op(x86.AANDQ, imm(^(m | int64(zero))), st(g.lay.Arith))
-	a.op(x86.AORQ, reg(rBX), st(g.lay.Arith))
+	a.op(x86.AANDW, imm(^(m|imgMask(zero))&0xffff), st(g.lay.Arith))
+	a.op(x86.AORW, reg(rBX), st(g.lay.Arith))
 }
 
 // loadCF puts the guest's CF into the host's when the flags are in
 // memory, so that an instruction that keeps CF (INC, DEC) leaves every
 // status flag in the host. The caller has spilled.
 func (g *gen) loadCF() {
-	g.a.op(x86.ABTQ, imm(0), st(g.lay.Arith))
+	g.a.op(x86.ABTQ, imm(imgCF), st(g.lay.Arith))
 	g.flags, g.live, g.zero = flagsHost, 1, 0
 }
 
@@ -260,21 +297,22 @@ func (g *gen) condition(cc uint8) uint8 {
 	g.spill()
 	a := g.a
 	a.op(x86.AMOVL, st(g.lay.Arith), reg(rBX))
+	// In the image SF is bit 15, OF bit 0, ZF bit 14.
 	switch cc >> 1 {
 	case 6: // SF != OF
 		a.op(x86.AMOVL, reg(rBX), reg(rDI))
-		a.op(x86.ASHRL, imm(4), reg(rDI))
+		a.op(x86.ASHRL, imm(15), reg(rDI))
 		a.op(x86.AXORL, reg(rDI), reg(rBX))
-		a.op(x86.AANDL, imm(0x80), reg(rBX))
+		a.op(x86.AANDL, imm(1), reg(rBX))
 	case 7: // ZF || SF != OF
 		a.op(x86.AMOVL, reg(rBX), reg(rDI))
-		a.op(x86.ASHRL, imm(4), reg(rDI))
+		a.op(x86.ASHRL, imm(15), reg(rDI))
 		a.op(x86.AXORL, reg(rBX), reg(rDI))
-		a.op(x86.AANDL, imm(0x80), reg(rDI))
-		a.op(x86.AANDL, imm(0x40), reg(rBX))
+		a.op(x86.AANDL, imm(1), reg(rDI))
+		a.op(x86.AANDL, imm(0x4000), reg(rBX))
 		a.op(x86.AORL, reg(rDI), reg(rBX))
 	default:
-		a.op(x86.AANDL, imm(int64(condMask(cc))), reg(rBX))
+		a.op(x86.AANDL, imm(imgMask(condMask(cc))), reg(rBX))
 	}
 	// Now ZF is clear exactly when the even condition (cc&^1) holds.
 	if cc&1 == 0 {
@@ -372,8 +410,14 @@ func (g *gen) makeResume(i int) {
 			a.op(x86.AADDQ, imm(int64(pending)), st(g.lay.Left))
 		}
 		if flags == flagsHost {
-			a.op(x86.AMOVQ, st(g.lay.Arith), reg(rBX))
-			a.op(x86.AANDL, imm(arithFlags), reg(rBX))
+			// The image back into the host's RFLAGS.
+			a.op(x86.AMOVWLZX, st(g.lay.Arith), reg(rBX))
+			a.op(x86.AMOVL, reg(rBX), reg(rDI))
+			a.op(x86.AANDL, imm(1), reg(rDI))
+			a.op(x86.ASHLL, imm(11), reg(rDI))
+			a.op(x86.ASHRL, imm(8), reg(rBX))
+			a.op(x86.AANDL, imm(0xd5), reg(rBX))
+			a.op(x86.AORL, reg(rDI), reg(rBX))
 			a.op(x86.AORL, imm(2), reg(rBX))
 			a.op(x86.APUSHQ, reg(rBX), obj.Addr{})
 			a.op0(x86.APOPFQ)
