@@ -187,7 +187,7 @@ type jitState struct {
 	// left is jitLimit - icount while generated code runs: the code
 	// counts it down (one SUB per block) and exits at a block end once
 	// it is <= 0; runNative turns it back into icount at every exit.
-	left int64
+	left     int64
 	jitExit  uint32
 	jitIndex uint32
 	jitBlock uint32
