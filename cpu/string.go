@@ -28,7 +28,7 @@ func advance(c *CPU, in *Inst, r uint8, d uint64) {
 
 // repeat runs one iteration function under the instruction's REP prefix.
 // cmp says the instruction is CMPS/SCAS (REPE/REPNE test ZF).
-func (c *CPU) repeat(in *Inst, cmp bool, iter func(c *CPU, in *Inst)) {
+func (c *CPU) repeat(in *Inst, cmp bool, iter func(c *CPU, in *Inst), bulk func(c *CPU, in *Inst, max uint64) uint64) {
 	rep := in.Prefixes & (PfxRep | PfxRepne)
 	if rep == 0 {
 		iter(c, in)
@@ -37,6 +37,14 @@ func (c *CPU) repeat(in *Inst, cmp bool, iter func(c *CPU, in *Inst)) {
 	for i := 0; i < repChunk; i++ {
 		if counter(c, in) == 0 {
 			return
+		}
+		if bulk != nil {
+			// A bulk run counts as the iterations it does, so
+			// that instructions retire as they always have.
+			if n := bulk(c, in, uint64(repChunk-i)); n > 0 {
+				i += int(n) - 1
+				continue
+			}
 		}
 		iter(c, in)
 		setCounter(c, in, counter(c, in)-1)
@@ -64,7 +72,7 @@ func movsIter(c *CPU, in *Inst) {
 	advance(c, in, RDI, d)
 }
 
-func opMovs(c *CPU, in *Inst) { c.repeat(in, false, movsIter) }
+func opMovs(c *CPU, in *Inst) { c.repeat(in, false, movsIter, (*CPU).movsBulk) }
 
 func cmpsIter(c *CPU, in *Inst) {
 	sz := opSize(in)
@@ -77,7 +85,7 @@ func cmpsIter(c *CPU, in *Inst) {
 	advance(c, in, RDI, d)
 }
 
-func opCmps(c *CPU, in *Inst) { c.repeat(in, true, cmpsIter) }
+func opCmps(c *CPU, in *Inst) { c.repeat(in, true, cmpsIter, nil) }
 
 func stosIter(c *CPU, in *Inst) {
 	sz := opSize(in)
@@ -85,7 +93,7 @@ func stosIter(c *CPU, in *Inst) {
 	advance(c, in, RDI, c.strDelta(sz))
 }
 
-func opStos(c *CPU, in *Inst) { c.repeat(in, false, stosIter) }
+func opStos(c *CPU, in *Inst) { c.repeat(in, false, stosIter, (*CPU).stosBulk) }
 
 func lodsIter(c *CPU, in *Inst) {
 	sz := opSize(in)
@@ -94,7 +102,7 @@ func lodsIter(c *CPU, in *Inst) {
 	advance(c, in, RSI, c.strDelta(sz))
 }
 
-func opLods(c *CPU, in *Inst) { c.repeat(in, false, lodsIter) }
+func opLods(c *CPU, in *Inst) { c.repeat(in, false, lodsIter, nil) }
 
 func scasIter(c *CPU, in *Inst) {
 	sz := opSize(in)
@@ -103,7 +111,7 @@ func scasIter(c *CPU, in *Inst) {
 	advance(c, in, RDI, c.strDelta(sz))
 }
 
-func opScas(c *CPU, in *Inst) { c.repeat(in, true, scasIter) }
+func opScas(c *CPU, in *Inst) { c.repeat(in, true, scasIter, nil) }
 
 func insIter(c *CPU, in *Inst) {
 	sz := opSize(in)
@@ -121,7 +129,7 @@ func insIter(c *CPU, in *Inst) {
 
 func opIns(c *CPU, in *Inst) {
 	c.checkIO(uint16(c.R[RDX]), int(opSize(in)))
-	c.repeat(in, false, insIter)
+	c.repeat(in, false, insIter, nil)
 	c.stop = true
 }
 
@@ -137,6 +145,6 @@ func outsIter(c *CPU, in *Inst) {
 
 func opOuts(c *CPU, in *Inst) {
 	c.checkIO(uint16(c.R[RDX]), int(opSize(in)))
-	c.repeat(in, false, outsIter)
+	c.repeat(in, false, outsIter, nil)
 	c.stop = true
 }
