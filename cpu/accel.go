@@ -378,6 +378,10 @@ func (c *CPU) runNative(b *block, limit uint64) (last *block, retired uint64) {
 	}
 }
 
+// Nop reports whether the instruction, as bound, does nothing (NOP forms,
+// prefetch hints, fences).
+func (in *Inst) Nop() bool { return in.fn != nil && funcID(in.fn) == funcID(opNop) }
+
 // Faults reports whether the instruction, as decoded, only raises an
 // exception (#UD, a CS limit or length #GP): the JIT leaves it to the
 // interpreter.

@@ -110,6 +110,10 @@ func (g *gen) emit(in *cpu.Inst) bool {
 			return g.unary(in, sz, 2)
 		case 3:
 			return g.unary(in, sz, 3)
+		default:
+			if op == 0xf7 {
+				return g.mulDiv(in)
+			}
 		}
 	case op == 0xfe || op == 0xff:
 		sz := in.OpSize
@@ -124,9 +128,12 @@ func (g *gen) emit(in *cpu.Inst) bool {
 				return g.indirect(in)
 			}
 		}
-	case op == cpu.Map0F|0x1f:
+	case in.Nop():
+		// NOP forms: 0F 1F, PREFETCH hints, the reserved NOPs, fences.
 		g.retire()
 		return true
+	case op == cpu.Map0F|0xb1:
+		return g.cmpxchg(in)
 	case op >= cpu.Map0F|0x40 && op <= cpu.Map0F|0x4f:
 		return g.cmov(in)
 	case op >= cpu.Map0F|0x90 && op <= cpu.Map0F|0x9f:

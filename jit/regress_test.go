@@ -26,6 +26,9 @@ func runFixed(t *testing.T, m int, code []byte, regs [16]uint64, flags uint64, m
 	if !ended {
 		t.Fatalf("did not reach HLT")
 	}
+	if f := p.jit.Stats().Failed; f != 0 {
+		t.Fatalf("the compiler gave up on %d blocks", f)
+	}
 }
 
 // TestCmovFalseUpperHalf: outside 64-bit mode a CMOV r32 whose
@@ -109,5 +112,43 @@ func TestVectorNative(t *testing.T) {
 			code := append(append(append([]byte{}, setup...), body...), tail...)
 			runFixed(t, m, code, [16]uint64{}, 2, 0)
 		}
+	}
+}
+
+// TestMulDivNative: MUL, IMUL, DIV and IDIV of F7 run natively at 32 and
+// 64 bits; a division that faults must raise #DE from the interpreter
+// (the host never divides then), with the state of the instruction.
+func TestMulDivNative(t *testing.T) {
+	const (
+		rax = cpu.RAX
+		rcx = cpu.RCX
+		rdx = cpu.RDX
+	)
+	cases := []struct {
+		name string
+		code []byte
+		regs [16]uint64
+	}{
+		{"mul", []byte{0x48, 0xf7, 0xe1}, [16]uint64{rax: 0xfedcba9876543210, rcx: 0x123456789}},
+		{"mul32", []byte{0xf7, 0xe1}, [16]uint64{rax: 0x76543210, rcx: 3}},
+		{"imul", []byte{0x48, 0xf7, 0xe9}, [16]uint64{rax: 0xfffffffffffffff0, rcx: 7}},
+		{"div", []byte{0x48, 0xf7, 0xf1}, [16]uint64{rax: 12345678901234, rdx: 5, rcx: 1000003}},
+		{"div by zero", []byte{0xf7, 0xf1}, [16]uint64{rax: 10, rdx: 0, rcx: 0}},
+		{"div overflow", []byte{0x48, 0xf7, 0xf1}, [16]uint64{rax: 1, rdx: 9, rcx: 9}},
+		{"idiv", []byte{0x48, 0x99, 0x48, 0xf7, 0xf9}, [16]uint64{rax: 0xffffffffffff0000, rcx: 3}},
+		{"idiv min/-1", []byte{0x99, 0xf7, 0xf9}, [16]uint64{rax: 0x80000000, rcx: 0xffffffff}},
+		{"idiv wide dividend", []byte{0xf7, 0xf9}, [16]uint64{rax: 0x10, rdx: 1, rcx: 0x1000}},
+		{"idiv wide overflow", []byte{0xf7, 0xf9}, [16]uint64{rax: 0x10, rdx: 0x4000, rcx: 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// A flag-setting instruction first, so that the flags DIV
+			// must keep are the host's at the division.
+			code := append([]byte{0x85, 0xc0}, c.code...) // test eax, eax
+			runFixed(t, modeLong, code, c.regs, 2, 0)
+			if c.code[0] != 0x48 {
+				runFixed(t, modePM32, code, c.regs, 2, 0)
+			}
+		})
 	}
 }
