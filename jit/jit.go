@@ -147,8 +147,11 @@ func (j *JIT) Link(slot uint32, target *cpu.NativeCode, gen uint64) {
 	if target != nil && j.sites[slot] != 0 && target.CrossPage {
 		target = nil
 	}
+	// A slot relinked to the code it held (a new chain generation) is
+	// listed once.
+	fresh := target != nil && j.slotTarget(slot) != target.Entry
 	j.setSlot(slot, target, gen)
-	if target != nil {
+	if fresh {
 		j.incoming[target.Entry] = append(j.incoming[target.Entry], slot)
 	}
 }
