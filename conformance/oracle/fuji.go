@@ -29,6 +29,8 @@ type Fuji struct {
 	// JIT: the instruction runs as a one-instruction block compiled by
 	// the block JIT (NewFujiJIT) instead of through the interpreter.
 	JIT bool
+	// Compiler is the block JIT when JIT is set.
+	Compiler *jit.JIT
 }
 
 // NewFujiJIT is NewFuji with the block JIT attached: every instruction
@@ -38,9 +40,11 @@ func NewFujiJIT() (*Fuji, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := jit.New(f.CPU); err != nil {
+	j, err := jit.New(f.CPU)
+	if err != nil {
 		return nil, err
 	}
+	f.Compiler = j
 	f.CPU.SetJITThreshold(1)
 	f.CPU.SetMaxBlockInsts(1)
 	f.JIT = true

@@ -366,6 +366,13 @@ func runFormsWith(t *testing.T, forms []Form, newFuji func() (*Fuji, error), cas
 			}
 		}
 	}
+	if f.Compiler != nil {
+		// A block the assembler rejects stays interpreted: the JIT
+		// would not have been tested.
+		if s := f.Compiler.Stats(); s.Failed != 0 {
+			t.Errorf("the JIT's compiler gave up on %d of %d blocks", s.Failed, s.Compiled+s.Failed)
+		}
+	}
 	return counts
 }
 
