@@ -71,7 +71,12 @@ type gen struct {
 	// since entry (an over-approximation after a resume).
 	cache         [16]int16
 	cached, dirty uint16
-	directs       []directSite
+	// A block that ends by jumping back to its own start loops inside
+	// its code: the jump goes to loopHead, after the prologue, without
+	// writing the cache back (exits write back every cached register).
+	selfLoop bool
+	loopHead *obj.Prog
+	directs  []directSite
 
 	// Compile-time state of the inline path.
 	pending int // instructions retired since icount was last updated
@@ -109,6 +114,12 @@ func (g *gen) compile() ([]byte, error) {
 	// The prologue loads the cached registers.
 	g.assignCache()
 	g.loadCache()
+	g.loopHead = a.label()
+	a.place(g.loopHead)
+	if g.selfLoop = g.loopsToStart(); g.selfLoop {
+		// Any cached register may be dirty from an earlier turn.
+		g.dirty = g.cached
+	}
 	rip := g.src.RIP
 	for i := range g.src.Insts {
 		in := &g.src.Insts[i]
@@ -437,6 +448,20 @@ func (g *gen) makeResume(i int) {
 func (g *gen) chainTo(target uint64) {
 	a := g.a
 	g.spill()
+	if g.selfLoop && target == g.src.RIP {
+		// Back to the top of this block, registers cached, while the
+		// budget lasts.
+		exit := a.label()
+		a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+		a.jmp(x86.AJLE, exit)
+		a.jmp(obj.AJMP, g.loopHead)
+		a.place(exit)
+		g.writeBack(g.dirty)
+		g.storeRIP(target)
+		g.exitWith(cpu.JITExitChain, uint32(g.i)) // no slot: Go has nothing to link
+		g.ended = true
+		return
+	}
 	g.writeBack(g.dirty)
 	slot := g.j.nslots + g.slotsUsed
 	g.slotsUsed++
@@ -466,6 +491,26 @@ func (g *gen) chainTo(target uint64) {
 	a.op(x86.AMOVL, imm(int64(slot)), st(g.lay.Slot)) // Go links it
 	g.exitWith(cpu.JITExitChain, uint32(g.i))
 	g.ended = true
+}
+
+// loopsToStart reports whether the block's last instruction is a relative
+// JMP or Jcc back to the block's first.
+func (g *gen) loopsToStart() bool {
+	rip := g.src.RIP
+	n := len(g.src.Insts)
+	for i := range n - 1 {
+		rip = (rip + uint64(g.src.Insts[i].Len)) & g.ipm
+	}
+	in := &g.src.Insts[n-1]
+	op := in.Op
+	if !(op >= 0x70 && op <= 0x7f || op >= cpu.Map0F|0x80 && op <= cpu.Map0F|0x8f || op == 0xe9 || op == 0xeb) {
+		return false
+	}
+	saved := g.next
+	g.next = (rip + uint64(in.Len)) & g.ipm
+	t := g.relTarget(in)
+	g.next = saved
+	return t == g.src.RIP
 }
 
 // linearPage is the linear page of the code at rip.
