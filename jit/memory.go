@@ -87,28 +87,54 @@ func (g *gen) storeReg(h int16, in *cpu.Inst, r uint8, sz uint8) {
 	a.op(storeOp(sz), reg(h), st(g.lay.R+uintptr(r)*8))
 }
 
-// ea computes the memory operand's offset into SI.
+// ea computes the memory operand's offset into SI: one LEA of the
+// operand's own form, on the cache registers where the base and index
+// are cached; a 32-bit LEA truncates to the address size by itself.
 func (g *gen) ea(in *cpu.Inst) {
 	a := g.a
-	switch {
-	case in.Base < 16:
-		a.op(x86.AMOVQ, g.gpr(in, in.Base, 8), reg(rSI))
-	case in.Base == cpu.RegRIP:
-		a.op(x86.AMOVQ, imm(int64(g.next)), reg(rSI))
-	default:
-		a.op(x86.AMOVL, imm(0), reg(rSI))
+	if in.Base == cpu.RegRIP {
+		v := g.next + uint64(int64(in.Disp))
+		if in.AddrSize == 4 {
+			v &= 0xffffffff
+		}
+		a.op(x86.AMOVQ, imm(int64(v)), reg(rSI))
+		return
+	}
+	addrReg := func(r uint8, scratch int16) int16 {
+		if h := g.cache[r]; h != 0 {
+			return h
+		}
+		a.op(x86.AMOVQ, st(g.lay.R+uintptr(r)*8), reg(scratch))
+		return scratch
+	}
+	m := obj.Addr{Type: obj.TYPE_MEM, Offset: int64(in.Disp)}
+	if in.Base < 16 {
+		m.Reg = addrReg(in.Base, rSI)
 	}
 	if in.Index < 16 {
-		a.op(x86.AMOVQ, g.gpr(in, in.Index, 8), reg(rDI))
-		a.op(x86.ALEAQ, memIdx(rSI, int64(in.Disp), rDI, 1<<in.Scale), reg(rSI))
-	} else if in.Disp != 0 {
-		a.op(x86.ALEAQ, mem(rSI, int64(in.Disp)), reg(rSI))
+		m.Index = addrReg(in.Index, rDI)
+		m.Scale = 1 << in.Scale
 	}
-	switch in.AddrSize {
-	case 2:
-		a.op(x86.AMOVWLZX, reg(rSI), reg(rSI))
-	case 4:
-		a.op(x86.AMOVL, reg(rSI), reg(rSI))
+	switch {
+	case m.Reg == 0 && m.Index == 0:
+		v := uint64(int64(in.Disp))
+		switch in.AddrSize {
+		case 2:
+			v &= 0xffff
+		case 4:
+			v &= 0xffffffff
+		}
+		a.op(x86.AMOVQ, imm(int64(v)), reg(rSI))
+	case in.AddrSize == 8:
+		if m.Reg == rSI && m.Index == 0 && m.Offset == 0 {
+			return
+		}
+		a.op(x86.ALEAQ, m, reg(rSI))
+	default:
+		a.op(x86.ALEAL, m, reg(rSI))
+		if in.AddrSize == 2 {
+			a.op(x86.AMOVWLZX, reg(rSI), reg(rSI))
+		}
 	}
 }
 
