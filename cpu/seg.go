@@ -12,8 +12,11 @@ type segLimits struct {
 
 // Bits of CPU.flatSegs: segment i is flat for reads (bit 2i) or writes
 // (bit 2i+1) when its base is zero and every 32-bit offset passes its
-// limit check. The JIT drops the segment checks of such accesses in
-// 16- and 32-bit code (accel.go).
+// limit check; FlatCSLimit when CS's limit passes every 32-bit target.
+// The JIT drops the checks these make redundant in 16- and 32-bit code
+// (accel.go).
+const FlatCSLimit = 1 << 12
+
 func flatBits(i int, l *segLimits) uint16 {
 	var b uint16
 	if l.base == 0 && l.rlo == 0 && l.rhi >= 0xffffffff {
@@ -78,7 +81,14 @@ func (c *CPU) segLoaded(i int) {
 	}
 	// Translations depend on which segments are flat: a change must
 	// break chains, as a CS change does (accel.go).
-	if f := c.flatSegs&^(3<<(2*i)) | flatBits(i, l); f != c.flatSegs {
+	f := c.flatSegs&^(3<<(2*i)) | flatBits(i, l)
+	if i == CS {
+		f &^= FlatCSLimit
+		if s.Limit == 0xffffffff {
+			f |= FlatCSLimit
+		}
+	}
+	if f != c.flatSegs {
 		c.flatSegs = f
 		c.chainGen++
 	}

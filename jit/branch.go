@@ -27,7 +27,7 @@ func canonical(v uint64) bool { return uint64(int64(v<<16)>>16) == v }
 // checkTarget jumps to the slow path (where the interpreter raises #GP)
 // if the constant target is outside CS's limit. Flags must be in memory.
 func (g *gen) checkTarget(t uint64) {
-	if g.mode64() {
+	if g.mode64() || g.csUnlimited() {
 		return
 	}
 	slow := g.slowPath()
@@ -35,9 +35,22 @@ func (g *gen) checkTarget(t uint64) {
 	g.a.jmp(x86.AJCS, slow)
 }
 
+// csUnlimited reports whether CS's limit passes every 32-bit target, and
+// makes the code rely on it (NativeCode.Flat).
+func (g *gen) csUnlimited() bool {
+	if g.src.FlatSegs&cpu.FlatCSLimit == 0 {
+		return false
+	}
+	g.flat |= cpu.FlatCSLimit
+	return true
+}
+
 // checkTargetReg is checkTarget for a target in host register h.
 func (g *gen) checkTargetReg(h int16) {
 	a := g.a
+	if !g.mode64() && g.csUnlimited() {
+		return // a 16- or 32-bit target
+	}
 	slow := g.slowPath()
 	if g.mode64() {
 		a.op(x86.AMOVQ, reg(h), reg(rDI))

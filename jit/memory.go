@@ -107,6 +107,10 @@ func (g *gen) ea(in *cpu.Inst) {
 		a.op(x86.AMOVQ, st(g.lay.R+uintptr(r)*8), reg(scratch))
 		return scratch
 	}
+	if in.Base < 16 && g.cache[in.Base] == 0 && in.Index >= 16 && in.Disp == 0 && in.AddrSize == 4 {
+		a.op(x86.AMOVL, st(g.lay.R+uintptr(in.Base)*8), reg(rSI)) // zero-extends
+		return
+	}
 	m := obj.Addr{Type: obj.TYPE_MEM, Offset: int64(in.Disp)}
 	if in.Base < 16 {
 		m.Reg = addrReg(in.Base, rSI)
