@@ -137,6 +137,7 @@ func (g *gen) loadDstRM(in *cpu.Inst, sz uint8, write bool) {
 // aluRM: op r/m, reg (srcReg) or op r/m, imm. The operation runs on the
 // destination where it is: a cached register or guest memory.
 func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
+	g.carryIn(op)
 	var dst obj.Addr
 	switch h, ok := g.hostReg(in, in.RM, sz); {
 	case in.Mod != 3:
@@ -164,6 +165,15 @@ func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
 	return true
 }
 
+// carryIn spills the flags before ADC or SBB loads its operands, when the
+// host does not hold CF: aluOp then loads CF from memory (spill uses AX,
+// which holds an operand by then).
+func (g *gen) carryIn(op int) {
+	if (op == aluADC || op == aluSBB) && !g.hostHas(1) {
+		g.spill()
+	}
+}
+
 // hostReg returns the cache register of guest register r for an access
 // of sz bytes, if it has one.
 func (g *gen) hostReg(in *cpu.Inst, r, sz uint8) (int16, bool) {
@@ -173,6 +183,7 @@ func (g *gen) hostReg(in *cpu.Inst, r, sz uint8) (int16, bool) {
 
 // aluReg: op reg, r/m.
 func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
+	g.carryIn(op)
 	if h, ok := g.hostReg(in, in.Reg, sz); ok {
 		var src obj.Addr
 		if in.Mod == 3 {
@@ -200,6 +211,7 @@ func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
 
 // aluAcc: op AL/eAX, imm.
 func (g *gen) aluAcc(in *cpu.Inst, op int, sz uint8) bool {
+	g.carryIn(op)
 	if h, ok := g.hostReg(in, cpu.RAX, sz); ok {
 		g.aluOp(op, sz, reg(h), imm(immValue(in, sz)))
 		if op != aluCMP {
@@ -247,6 +259,9 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	h, cached := g.hostReg(in, in.RM, sz)
 	cached = cached && in.Mod == 3
+	if kind < 2 && !g.hostHas(1) {
+		g.spill() // for keepCF, before AX is loaded: spill uses it
+	}
 	if !cached {
 		g.loadDstRM(in, sz, true)
 	}

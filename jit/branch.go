@@ -82,7 +82,7 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 		// to BX; both paths store it.
 		live, zero = g.live, g.zero
 		g.hostImage()
-		a.op(x86.AXCHGQ, reg(rAX), reg(rBX))
+		a.op(x86.AMOVL, reg(rAX), reg(rBX))
 		a.jmp(hostJcc[cc], taken)
 		g.mergeImage(live, zero)
 	} else {

@@ -221,6 +221,9 @@ func (g *gen) cmov(in *cpu.Inst) bool {
 	if sz == 2 {
 		return false
 	}
+	if !g.hostHas(condMask(uint8(in.Op & 0xf))) {
+		g.spill() // before AX is loaded: spill uses it
+	}
 	g.loadRM(rCX, in, sz)
 	g.loadReg(rAX, in, in.Reg, sz)
 	cc := g.condition(uint8(in.Op & 0xf))

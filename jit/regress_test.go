@@ -152,3 +152,20 @@ func TestMulDivNative(t *testing.T) {
 		})
 	}
 }
+
+// TestCmovAfterPartialFlags: a CMOV whose condition the host's flags do
+// not hold (after ROL, which writes only CF and OF) reads it from memory,
+// spilling the host's flags first; the spill uses AX, so it must come
+// before the CMOV loads its operand there.
+func TestCmovAfterPartialFlags(t *testing.T) {
+	regs := [16]uint64{cpu.RCX: 0x1111, cpu.RBX: 0x2222, cpu.RDX: 0x80000001}
+	for _, m := range []int{modePM32, modeLong} {
+		for _, code := range [][]byte{
+			{0xd1, 0xc2, 0x0f, 0x44, 0xcb}, // rol edx, 1; cmovz ecx, ebx
+			{0xd1, 0xc2, 0x0f, 0x45, 0xcb}, // rol edx, 1; cmovnz ecx, ebx
+		} {
+			runFixed(t, m, code, regs, 0x40, 0)
+			runFixed(t, m, code, regs, 0, 0)
+		}
+	}
+}
