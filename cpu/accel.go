@@ -135,7 +135,7 @@ type Layout struct {
 	SegStride                               uintptr
 	CSLimit                                 uintptr // State.Seg[CS].Limit (uint32)
 	TLBRead, TLBWrite                       uintptr // tlb.r[0], tlb.w[0]
-	TLBEntrySize, TLBTag, TLBHost           uintptr
+	TLBEntrySize, TLBTag, TLBAddend         uintptr
 	TLBBits                                 uint
 	UserTag, StackMask                      uintptr
 	Left                                    uintptr // jitState.left (int64)
@@ -165,7 +165,7 @@ func JITLayout() Layout {
 		TLBWrite:     off(unsafe.Pointer(&c.tlb.w[0])),
 		TLBEntrySize: unsafe.Sizeof(c.tlb.r[0]),
 		TLBTag:       unsafe.Offsetof(c.tlb.r[0].tag),
-		TLBHost:      unsafe.Offsetof(c.tlb.r[0].host),
+		TLBAddend:    unsafe.Offsetof(c.tlb.r[0].addend),
 		TLBBits:      tlbBits,
 		UserTag:      off(unsafe.Pointer(&c.userTag)),
 		StackMask:    off(unsafe.Pointer(&c.stackMask)),

@@ -173,7 +173,7 @@ func (c *CPU) read32(s uint8, off uint64) uint32 {
 		return uint32(c.read(s, off, 4))
 	}
 	e := &c.tlb.r[(la>>12)&(tlbSize-1)]
-	if e.tag == la>>11&^1|c.userTag {
+	if e.tag == la&^0xfff|c.userTag {
 		return *(*uint32)(unsafe.Add(e.host, la&0xfff))
 	}
 	return uint32(c.linRead(la, 4))
@@ -187,7 +187,7 @@ func (c *CPU) write32(s uint8, off uint64, v uint32) {
 		return
 	}
 	e := &c.tlb.w[(la>>12)&(tlbSize-1)]
-	if e.tag == la>>11&^1|c.userTag {
+	if e.tag == la&^0xfff|c.userTag {
 		*(*uint32)(unsafe.Add(e.host, la&0xfff)) = v
 		return
 	}
@@ -353,7 +353,7 @@ func (c *CPU) read64(s uint8, off uint64) uint64 {
 		return c.read(s, off, 8)
 	}
 	e := &c.tlb.r[(la>>12)&(tlbSize-1)]
-	if e.tag == la>>11&^1|c.userTag {
+	if e.tag == la&^0xfff|c.userTag {
 		return *(*uint64)(unsafe.Add(e.host, la&0xfff))
 	}
 	return c.linRead(la, 8)
@@ -367,7 +367,7 @@ func (c *CPU) write64(s uint8, off uint64, v uint64) {
 		return
 	}
 	e := &c.tlb.w[(la>>12)&(tlbSize-1)]
-	if e.tag == la>>11&^1|c.userTag {
+	if e.tag == la&^0xfff|c.userTag {
 		*(*uint64)(unsafe.Add(e.host, la&0xfff)) = v
 		return
 	}

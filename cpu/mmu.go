@@ -4,9 +4,8 @@ import "unsafe"
 
 // The software TLB maps linear pages to host pointers into guest RAM.
 // There are three direct-mapped arrays: reads, writes and instruction
-// fetches. A tag is the linear page number shifted left by one with the
-// user bit (CPL 3) in bit 0, so supervisor and user translations never
-// share an entry. Pages that are not plain RAM (ROM, MMIO, unmapped) are
+// fetches. A tag is the linear page address with the user bit (CPL 3) in
+// bit 0, so supervisor and user translations never share an entry. Pages that are not plain RAM (ROM, MMIO, unmapped) are
 // never entered: their accesses take the slow path every time. Write
 // entries are made only for pages that are writable at the current
 // privilege, already dirty in the page tables, and hold no translated code.
@@ -17,10 +16,12 @@ const (
 )
 
 type tlbEntry struct {
-	tag    uint64
-	host   unsafe.Pointer // start of the host page
-	phys   uint64         // physical page address
-	global bool
+	tag  uint64
+	host unsafe.Pointer // start of the host page
+	// addend is the host page's address minus the linear page's: the
+	// JIT's probe adds the linear address to it.
+	addend uintptr
+	phys   uint64 // physical page address, bit 0 set for a global page
 }
 
 type tlb struct {
@@ -34,7 +35,7 @@ func (t *tlb) flush(keepGlobal bool) {
 	t.epoch++
 	for _, arr := range []*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
 		for i := range arr {
-			if !keepGlobal || !arr[i].global {
+			if !keepGlobal || arr[i].phys&1 == 0 {
 				arr[i].tag = tlbNone
 			}
 		}
@@ -47,7 +48,7 @@ func (t *tlb) flush(keepGlobal bool) {
 // flushPhys drops write entries for a physical page (it now holds code).
 func (t *tlb) flushPhysWrite(phys uint64) {
 	for i := range t.w {
-		if t.w[i].tag != tlbNone && t.w[i].phys == phys {
+		if t.w[i].tag != tlbNone && t.w[i].phys&^1 == phys {
 			t.w[i].tag = tlbNone
 		}
 	}
@@ -334,7 +335,7 @@ func (c *CPU) loadPDPTEs() {
 // Linear-address access through the TLB. la is a linear address; the
 // caller has done the segment checks.
 
-func (c *CPU) tlbKey(la uint64) uint64 { return la>>11&^1 | c.userTag }
+func (c *CPU) tlbKey(la uint64) uint64 { return la&^0xfff | c.userTag }
 
 // fill translates la for kind, enters it in the TLB if it is plain RAM,
 // and returns the entry (host may be nil: use the bus) and phys address.
@@ -364,8 +365,11 @@ func (c *CPU) fill(la uint64, kind int) (*tlbEntry, uint64) {
 	if ok {
 		e.tag = c.tlbKey(la)
 		e.host = unsafe.Pointer(&hp[0])
+		e.addend = uintptr(e.host) - uintptr(la&^0xfff)
 		e.phys = page
-		e.global = global
+		if global {
+			e.phys |= 1
+		}
 		if large {
 			c.tlb.haveLarge = true
 		}
@@ -459,7 +463,7 @@ func (c *CPU) probeRead(la uint64) {
 func (c *CPU) fetchPhys(la uint64) uint64 {
 	e := &c.tlb.x[(la>>12)&(tlbSize-1)]
 	if e.tag == c.tlbKey(la) {
-		return e.phys | la&0xfff
+		return e.phys&^1 | la&0xfff
 	}
 	_, phys := c.fill(la, accExec)
 	return phys

@@ -201,15 +201,15 @@ func (g *gen) probe(n int, write bool) {
 	a.op(x86.AMOVL, reg(rSI), reg(rDI))
 	a.op(x86.ASHRL, imm(12-5), reg(rDI))
 	a.op(x86.AANDL, imm((1<<l.TLBBits-1)<<5), reg(rDI))
+	// BX: the tag of the last byte's page.
 	a.op(x86.ALEAQ, mem(rSI, int64(n-1)), reg(rBX))
-	a.op(x86.ASHRQ, imm(11), reg(rBX))
-	a.op(x86.AANDQ, imm(-2), reg(rBX))
+	a.op(x86.AANDQ, imm(-0x1000), reg(rBX))
 	a.op(x86.AORQ, st(l.UserTag), reg(rBX))
 	a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
 	a.jmp(x86.AJNE, slow)
-	a.op(x86.AMOVL, reg(rSI), reg(rDX))
-	a.op(x86.AANDL, imm(0xfff), reg(rDX))
-	a.op(x86.AADDQ, memIdx(x86.REG_R15, int64(arr+l.TLBHost), rDI, 1), reg(rDX))
+	// DX: the host address, the linear address plus the entry's addend.
+	a.op(x86.AMOVQ, memIdx(x86.REG_R15, int64(arr+l.TLBAddend), rDI, 1), reg(rDX))
+	a.op(x86.AADDQ, reg(rSI), reg(rDX))
 }
 
 // memOperand leaves in DX the host address of the instruction's memory
