@@ -174,6 +174,16 @@ func (g *gen) carryIn(op int) {
 	}
 }
 
+// rmSource is the r/m source operand (sz bytes) where it is: a guest
+// register's place (gpr) or guest memory (its host address in DX).
+func (g *gen) rmSource(in *cpu.Inst, sz uint8) obj.Addr {
+	if in.Mod == 3 {
+		return g.gpr(in, in.RM, sz)
+	}
+	g.memOperand(in, sz, false)
+	return mem(rDX, 0)
+}
+
 // hostReg returns the cache register of guest register r for an access
 // of sz bytes, if it has one.
 func (g *gen) hostReg(in *cpu.Inst, r, sz uint8) (int16, bool) {
@@ -185,14 +195,7 @@ func (g *gen) hostReg(in *cpu.Inst, r, sz uint8) (int16, bool) {
 func (g *gen) aluReg(in *cpu.Inst, op int, sz uint8) bool {
 	g.carryIn(op)
 	if h, ok := g.hostReg(in, in.Reg, sz); ok {
-		var src obj.Addr
-		if in.Mod == 3 {
-			src = g.gpr(in, in.RM, sz)
-		} else {
-			g.memOperand(in, sz, false)
-			src = mem(rDX, 0)
-		}
-		g.aluOp(op, sz, reg(h), src)
+		g.aluOp(op, sz, reg(h), g.rmSource(in, sz))
 		if op != aluCMP {
 			g.dirty |= 1 << in.Reg
 		}

@@ -41,14 +41,7 @@ func (g *gen) movToCached(h int16, in *cpu.Inst, r, sz uint8, src obj.Addr) {
 // movFromRM: 8A/8B (reg = r/m).
 func (g *gen) movFromRM(in *cpu.Inst, sz uint8) bool {
 	if h, ok := g.hostReg(in, in.Reg, sz); ok {
-		var src obj.Addr
-		if in.Mod == 3 {
-			src = g.gpr(in, in.RM, sz)
-		} else {
-			g.memOperand(in, sz, false)
-			src = mem(rDX, 0)
-		}
-		g.movToCached(h, in, in.Reg, sz, src)
+		g.movToCached(h, in, in.Reg, sz, g.rmSource(in, sz))
 		g.retire()
 		return true
 	}
@@ -171,12 +164,7 @@ func (g *gen) movExt(in *cpu.Inst) bool {
 	if cached && sz >= 4 {
 		dst = h
 	}
-	if in.Mod == 3 {
-		g.a.op(ld, g.gpr(in, in.RM, srcSz), reg(dst))
-	} else {
-		g.memOperand(in, srcSz, false)
-		g.a.op(ld, mem(rDX, 0), reg(dst))
-	}
+	g.a.op(ld, g.rmSource(in, srcSz), reg(dst))
 	if dst == rAX {
 		g.storeReg(rAX, in, in.Reg, sz)
 	} else {
