@@ -212,10 +212,15 @@ func (c *CPU) updateMode() {
 		c.lastChainKey = k
 		c.chainGen++
 	}
+	f := c.flatSegs&^(FlatUser|FlatSuper) | FlatSuper
+	c.userTag = 0
 	if c.CPL == 3 {
 		c.userTag = 1
-	} else {
-		c.userTag = 0
+		f ^= FlatUser | FlatSuper
+	}
+	if f != c.flatSegs {
+		c.flatSegs = f
+		c.chainGen++
 	}
 	switch {
 	case c.mode == Mode64:

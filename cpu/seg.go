@@ -12,10 +12,16 @@ type segLimits struct {
 
 // Bits of CPU.flatSegs: segment i is flat for reads (bit 2i) or writes
 // (bit 2i+1) when its base is zero and every 32-bit offset passes its
-// limit check; FlatCSLimit when CS's limit passes every 32-bit target.
+// limit check; FlatCSLimit when CS's limit passes every 32-bit target;
+// FlatUser or FlatSuper by CPL.
 // The JIT drops the checks these make redundant in 16- and 32-bit code
 // (accel.go).
-const FlatCSLimit = 1 << 12
+const (
+	FlatCSLimit = 1 << 12
+	// The privilege the TLB tags carry: user (CPL 3) or supervisor.
+	FlatUser  = 1 << 13
+	FlatSuper = 1 << 14
+)
 
 func flatBits(i int, l *segLimits) uint16 {
 	var b uint16

@@ -204,7 +204,15 @@ func (g *gen) probe(n int, write bool) {
 	// BX: the tag of the last byte's page.
 	a.op(x86.ALEAQ, mem(rSI, int64(n-1)), reg(rBX))
 	a.op(x86.AANDQ, imm(-0x1000), reg(rBX))
-	a.op(x86.AORQ, st(l.UserTag), reg(rBX))
+	switch {
+	case g.src.FlatSegs&cpu.FlatSuper != 0:
+		g.flat |= cpu.FlatSuper // the tag's user bit is 0
+	case g.src.FlatSegs&cpu.FlatUser != 0:
+		g.flat |= cpu.FlatUser
+		a.op(x86.AORQ, imm(1), reg(rBX))
+	default:
+		a.op(x86.AORQ, st(l.UserTag), reg(rBX))
+	}
 	a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
 	a.jmp(x86.AJNE, slow)
 	// DX: the host address, the linear address plus the entry's addend.
