@@ -112,6 +112,15 @@ func (g *gen) compile() ([]byte, error) {
 	// No validity check: code is never entered once its block is
 	// invalidated (Go unlinks every path into it first, JIT.Invalidate).
 	// The prologue loads the cached registers.
+	// The code assumes the whole of the state it was compiled in
+	// (NativeCode.Flat), not only the parts it relies on: blocks compiled
+	// in the same state then link to each other freely. In 64-bit mode
+	// only the privilege counts (FS and GS bases come and go with
+	// SWAPGS; the code adds them at run time).
+	g.flat = g.src.FlatSegs
+	if g.mode64() {
+		g.flat &= cpu.FlatUser | cpu.FlatSuper
+	}
 	g.assignCache()
 	g.loadCache()
 	g.loopHead = a.label()
