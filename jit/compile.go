@@ -421,7 +421,7 @@ func (g *gen) slowPath() *obj.Prog {
 func (g *gen) makeResume(i int) {
 	l := g.a.label()
 	g.resume[i] = l
-	pending, flags, live, target := g.pending, g.flags, g.live, g.labels[i+1]
+	pending, flags, target := g.pending, g.flags, g.labels[i+1]
 	g.tails = append(g.tails, func() {
 		a := g.a
 		a.place(l)
@@ -441,7 +441,6 @@ func (g *gen) makeResume(i int) {
 			a.op(x86.APUSHQ, reg(rBX), obj.Addr{})
 			a.op0(x86.APOPFQ)
 		}
-		_ = live
 		g.loadCache()
 		a.jmp(obj.AJMP, target)
 	})

@@ -790,19 +790,7 @@ func (g *pgen) call(d int) {
 		fixup = func(t uint64) { copy(g.code[immAt:], le(t, g.immBytes())) }
 	default:
 		// CALL [slot]: MOV [slot], target first.
-		slot := g.ctrlSlot()
-		isz := 4
-		if g.mode == modeReal {
-			isz = 2
-		}
-		osz := isz
-		if g.mode == modeLong {
-			osz = 8
-		}
-		g.enc(ins{osz: osz, rx: g.mode == modeLong, op: []byte{0xc7}, modrm: true, reg: 0, rm: g.absMem(slot), imm: make([]byte, isz)})
-		immAt := len(g.code) - isz
-		g.enc(ins{op: []byte{0xff}, modrm: true, reg: 2, rm: g.absMem(slot)})
-		fixup = func(t uint64) { copy(g.code[immAt:], le(t, isz)) }
+		fixup = g.viaSlot(2)
 	}
 	over := g.jmp(false)
 	fixup(g.pc())
@@ -816,6 +804,25 @@ func (g *pgen) call(d int) {
 		g.b(0xc3)
 	}
 	g.patch(over, g.pc())
+}
+
+// viaSlot emits MOV [slot], target (a placeholder) and FF /ext [slot]
+// (CALL: 2, JMP: 4) through a control slot, and returns the fixup that
+// writes the target once it is known.
+func (g *pgen) viaSlot(ext byte) func(t uint64) {
+	slot := g.ctrlSlot()
+	isz := 4
+	if g.mode == modeReal {
+		isz = 2
+	}
+	osz := isz
+	if g.mode == modeLong {
+		osz = 8
+	}
+	g.enc(ins{osz: osz, rx: g.mode == modeLong, op: []byte{0xc7}, modrm: true, reg: 0, rm: g.absMem(slot), imm: make([]byte, isz)})
+	immAt := len(g.code) - isz
+	g.enc(ins{op: []byte{0xff}, modrm: true, reg: ext, rm: g.absMem(slot)})
+	return func(t uint64) { copy(g.code[immAt:], le(t, isz)) }
 }
 
 // immBytes is the size of a MOV r, imm of setReg for a small value.
@@ -846,19 +853,7 @@ func (g *pgen) indirectJump() {
 		g.b(0xff, 0xe2) // JMP rDX
 		fixup = func(t uint64) { copy(g.code[immAt:], le(t, g.immBytes())) }
 	} else {
-		slot := g.ctrlSlot()
-		isz := 4
-		if g.mode == modeReal {
-			isz = 2
-		}
-		osz := isz
-		if g.mode == modeLong {
-			osz = 8
-		}
-		g.enc(ins{osz: osz, rx: g.mode == modeLong, op: []byte{0xc7}, modrm: true, reg: 0, rm: g.absMem(slot), imm: make([]byte, isz)})
-		immAt := len(g.code) - isz
-		g.enc(ins{op: []byte{0xff}, modrm: true, reg: 4, rm: g.absMem(slot)})
-		fixup = func(t uint64) { copy(g.code[immAt:], le(t, isz)) }
+		fixup = g.viaSlot(4)
 	}
 	for range g.r.Intn(8) {
 		g.b(byte(g.r.Intn(256)))

@@ -184,6 +184,17 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			c.Close()
 		}
 	}()
+	// createBuffered creates a file written through a large buffer, for
+	// the outputs written a line at a time (trace, JIT dump, perf map);
+	// the caller defers the Flush, which runs before the Close.
+	createBuffered := func(flagName, name string) (*bufio.Writer, error) {
+		fh, err := os.Create(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+		closers = append(closers, fh)
+		return bufio.NewWriterSize(fh, 1<<20), nil
+	}
 	openSink := func(flagName, spec string) (io.Writer, error) {
 		switch {
 		case spec == "none":
@@ -260,23 +271,18 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return fail(errors.New("-append needs -kernel"))
 	}
 	if f.jitDump != "" {
-		fh, err := os.Create(f.jitDump)
+		bw, err := createBuffered("-jit-dump", f.jitDump)
 		if err != nil {
-			return fail(fmt.Errorf("-jit-dump: %w", err))
+			return fail(err)
 		}
-		bw := bufio.NewWriterSize(fh, 1<<20)
-		closers = append(closers, fh)
 		defer bw.Flush()
 		cfg.JITDump = bw
 	}
 	if f.jitPerfMap {
-		name := fmt.Sprintf("/tmp/perf-%d.map", os.Getpid())
-		fh, err := os.Create(name)
+		bw, err := createBuffered("-jit-perfmap", fmt.Sprintf("/tmp/perf-%d.map", os.Getpid()))
 		if err != nil {
-			return fail(fmt.Errorf("-jit-perfmap: %w", err))
+			return fail(err)
 		}
-		bw := bufio.NewWriterSize(fh, 1<<20)
-		closers = append(closers, fh)
 		defer bw.Flush()
 		cfg.JITPerfMap = bw
 	}
@@ -288,12 +294,10 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if f.trace != "" || f.traceExc {
 		h := &cpu.Hooks{}
 		if f.trace != "" {
-			fh, err := os.Create(f.trace)
+			bw, err := createBuffered("-trace", f.trace)
 			if err != nil {
-				return fail(fmt.Errorf("-trace: %w", err))
+				return fail(err)
 			}
-			bw := bufio.NewWriterSize(fh, 1<<20)
-			closers = append(closers, fh)
 			defer bw.Flush()
 			h.Instr = traceInstr(bw)
 		}
