@@ -12,6 +12,7 @@ import (
 
 // Flag bits the JIT treats specially.
 const (
+	flagCF = 0x1
 	flagAF = 0x10
 	flagOF = 0x800
 )
@@ -120,7 +121,7 @@ func (g *gen) storeRM(in *cpu.Inst, sz uint8) {
 		g.storeReg(rAX, in, in.RM, sz)
 		return
 	}
-	g.a.op(storeOp(sz), reg(rAX), mem(rDX, 0))
+	g.a.op(storeOp(sz), reg(rAX), hostMem())
 }
 
 // loadDstRM loads the r/m destination of a read-modify-write into AX
@@ -131,7 +132,7 @@ func (g *gen) loadDstRM(in *cpu.Inst, sz uint8, write bool) {
 		return
 	}
 	g.memOperand(in, sz, write)
-	g.a.op(loadOp(sz), mem(rDX, 0), reg(rAX))
+	g.a.op(loadOp(sz), hostMem(), reg(rAX))
 }
 
 // aluRM: op r/m, reg (srcReg) or op r/m, imm. The operation runs on the
@@ -142,7 +143,7 @@ func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
 	switch h, ok := g.hostReg(in, in.RM, sz); {
 	case in.Mod != 3:
 		g.memOperand(in, sz, op != aluCMP)
-		dst = mem(rDX, 0)
+		dst = hostMem()
 	case ok:
 		dst = reg(h)
 	default:
@@ -169,19 +170,22 @@ func (g *gen) aluRM(in *cpu.Inst, op int, sz uint8, srcReg bool) bool {
 // host does not hold CF: aluOp then loads CF from memory (spill uses AX,
 // which holds an operand by then).
 func (g *gen) carryIn(op int) {
+	if op == aluADC || op == aluSBB {
+		g.observe(flagCF)
+	}
 	if (op == aluADC || op == aluSBB) && !g.hostHas(1) {
 		g.spill()
 	}
 }
 
 // rmSource is the r/m source operand (sz bytes) where it is: a guest
-// register's place (gpr) or guest memory (its host address in DX).
+// register's place (gpr) or guest memory (its host address at hostMem).
 func (g *gen) rmSource(in *cpu.Inst, sz uint8) obj.Addr {
 	if in.Mod == 3 {
 		return g.gpr(in, in.RM, sz)
 	}
 	g.memOperand(in, sz, false)
-	return mem(rDX, 0)
+	return hostMem()
 }
 
 // hostReg returns the cache register of guest register r for an access
@@ -243,7 +247,7 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 		dst = g.gpr(in, in.RM, sz)
 	default:
 		g.memOperand(in, sz, false)
-		dst = mem(rDX, 0)
+		dst = hostMem()
 	}
 	src := imm(immValue(in, sz))
 	if srcReg {
@@ -262,7 +266,7 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 	h, cached := g.hostReg(in, in.RM, sz)
 	cached = cached && in.Mod == 3
-	if kind < 2 && !g.hostHas(1) {
+	if kind < 2 && !g.hostHas(1) && !g.dead(flagCF) {
 		g.spill() // for keepCF, before AX is loaded: spill uses it
 	}
 	if !cached {
@@ -303,7 +307,9 @@ func (g *gen) unary(in *cpu.Inst, sz uint8, kind int) bool {
 // host's CF must be the guest's, so that afterwards the host holds every
 // status flag.
 func (g *gen) keepCF() {
-	if g.flags == flagsHost && g.live&1 != 0 {
+	if g.flags == flagsHost && g.live&1 != 0 || g.dead(flagCF) {
+		// CF is in the host, or no one reads it before it is
+		// written: the guest's stays where it is (memory).
 		return
 	}
 	g.spill()
@@ -352,17 +358,16 @@ func (g *gen) imul(in *cpu.Inst) bool {
 	} else {
 		a.op3(sized(sz, 0, 0, x86.AIMUL3L, x86.AIMUL3Q), imm(immValue(in, sz)), reg(rCX), reg(rAX))
 	}
-	a.op0(x86.APUSHFQ)
-	a.op1(x86.APOPQ, reg(rBX))
-	a.op(sized(sz, 0, 0, x86.ATESTL, x86.ATESTQ), reg(rAX), reg(rAX))
-	a.op0(x86.APUSHFQ)
-	a.op1(x86.APOPQ, reg(rDI))
-	a.op(x86.AANDL, imm(0x801), reg(rBX))
-	a.op(x86.AANDL, imm(0xc4), reg(rDI))
-	a.op(x86.AORL, reg(rDI), reg(rBX))
-	g.rflagsToImage()
-	a.op(x86.AMOVW, reg(rBX), st(g.lay.Arith))
-	g.storeReg(rAX, in, in.Reg, sz)
+	if g.dead(arithFlags) {
+		g.leaveUndefined(arithFlags)
+		g.storeReg(rAX, in, in.Reg, sz)
+		g.retire()
+		return true
+	}
+	// The result to CX first: mulFlagsImage clobbers AX.
+	a.op(x86.AMOVQ, reg(rAX), reg(rCX))
+	g.mulFlagsImage(sz)
+	g.storeReg(rCX, in, in.Reg, sz)
 	g.retire()
 	return true
 }
@@ -417,6 +422,15 @@ func (g *gen) shift(in *cpu.Inst) bool {
 		g.wrote(w, z)
 		g.storeRM(in, sz)
 	default: // CL
+		if g.dead(arithFlags) {
+			// Whatever the count, no one reads the flags after.
+			g.loadDstRM(in, sz, true)
+			a.op(x86.AMOVBLZX, g.gpr(in, cpu.RCX, 1), reg(rCX))
+			a.op(as, reg(rCX), reg(rAX))
+			g.leaveUndefined(arithFlags)
+			g.storeRM(in, sz)
+			break
+		}
 		g.spill()
 		g.loadDstRM(in, sz, true)
 		a.op(x86.AMOVBLZX, g.gpr(in, cpu.RCX, 1), reg(rCX))

@@ -75,30 +75,27 @@ func (g *gen) jcc(in *cpu.Inst) bool {
 	cc := uint8(in.Op & 0xf)
 	taken := a.label()
 	p0 := g.pending
-	var live, zero uint64
-	host := g.hostHas(condMask(cc))
-	if host {
-		// The image, taken without changing the host's flags, goes
-		// to BX; both paths store it.
-		live, zero = g.live, g.zero
-		g.hostImage()
-		a.op(x86.AMOVL, reg(rAX), reg(rBX))
+	g.observe(condMask(cc))
+	// With the flags in the host, the jump leaves them there on both
+	// paths, and each path spills them on its way out (chainTo).
+	flags, live, zero := g.flags, g.live, g.zero
+	if g.hostHas(condMask(cc)) {
 		a.jmp(hostJcc[cc], taken)
-		g.mergeImage(live, zero)
 	} else {
 		a.jmp(hostJcc[g.condition(cc)], taken)
+		flags, live, zero = flagsMem, 0, 0
 	}
-	g.flags, g.live, g.zero = flagsMem, 0, 0
+	g.flags, g.live, g.zero = flags, live, zero
 	g.retire()
 	g.chainTo(g.next)
 
 	a.place(taken)
 	g.ended = false
 	g.pending = p0
-	if host {
-		g.mergeImage(live, zero)
+	g.flags, g.live, g.zero = flags, live, zero
+	if !g.mode64() && !g.csUnlimited() {
+		g.spill() // checkTarget's slow path
 	}
-	g.flags, g.live, g.zero = flagsMem, 0, 0
 	g.checkTarget(t)
 	g.retire()
 	g.chainTo(t)
@@ -122,7 +119,7 @@ func (g *gen) jmpRel(in *cpu.Inst) bool {
 func (g *gen) pushValue(h int16, n int) {
 	g.stackOffset(-int64(n))
 	g.stackAccess(n, true)
-	g.a.op(storeOp(uint8(n)), reg(h), mem(rDX, 0))
+	g.a.op(storeOp(uint8(n)), reg(h), hostMem())
 	g.setSP(r8)
 }
 
@@ -147,7 +144,7 @@ func (g *gen) ret(in *cpu.Inst) bool {
 	g.spill()
 	g.stackOffset(0)
 	g.stackAccess(n, false)
-	g.a.op(loadOp(uint8(n)), mem(rDX, 0), reg(rAX))
+	g.a.op(loadOp(uint8(n)), hostMem(), reg(rAX))
 	g.checkTargetReg(rAX)
 	g.a.op(x86.ALEAQ, mem(r8, int64(n)+int64(in.Imm&0xffff)), reg(r8))
 	g.setSP(r8)
@@ -198,7 +195,7 @@ func (g *gen) popReg(in *cpu.Inst) bool {
 	g.spill()
 	g.stackOffset(0)
 	g.stackAccess(int(n), false)
-	g.a.op(loadOp(n), mem(rDX, 0), reg(rCX))
+	g.a.op(loadOp(n), hostMem(), reg(rCX))
 	g.a.op(x86.ALEAQ, mem(r8, int64(n)), reg(r8))
 	g.setSP(r8)
 	g.storeReg(rCX, in, r, n)
@@ -217,7 +214,7 @@ func (g *gen) leave(in *cpu.Inst) bool {
 	}
 	a.op(x86.AMOVQ, reg(rSI), reg(r8))
 	g.stackAccess(int(n), false)
-	a.op(loadOp(n), mem(rDX, 0), reg(rCX))
+	a.op(loadOp(n), hostMem(), reg(rCX))
 	a.op(x86.ALEAQ, mem(r8, int64(n)), reg(r8))
 	g.setSP(r8)
 	g.storeReg(rCX, in, cpu.RBP, n)

@@ -25,7 +25,9 @@ const (
 	rSI = x86.REG_SI
 	rDI = x86.REG_DI
 	r8  = x86.REG_R8
-	rCPU
+	// rBudget holds the instructions the code may still run
+	// (jitState.left) for the whole of generated code (enter_amd64.s).
+	rBudget = x86.REG_BP
 )
 
 // arithFlags are the six status flags (CF PF AF ZF SF OF).
@@ -78,6 +80,15 @@ type gen struct {
 	loopHead *obj.Prog
 	directs  []directSite
 
+	// Flag liveness (flaglive.go): the flags dead after each
+	// instruction (nil: not used), those live at the block's start, the
+	// flags left undefined while dead, and whether one reached a point
+	// that reads it (the block is then compiled again without).
+	deadAfter []uint64
+	liveIn    uint64
+	garbage   uint64
+	bad       bool
+
 	// Compile-time state of the inline path.
 	pending int // instructions retired since icount was last updated
 	flags   int
@@ -103,7 +114,9 @@ func newGen(j *JIT, src *cpu.BlockSource) *gen {
 
 func (g *gen) mode64() bool { return g.src.Mode == cpu.Mode64 }
 
-func (g *gen) compile() ([]byte, error) {
+// compile translates the block; noLiveness turns the flag liveness
+// analysis off.
+func (g *gen) compile(noLiveness bool) ([]byte, error) {
 	a := g.a
 	a.reset()
 	for i := range g.labels {
@@ -121,13 +134,24 @@ func (g *gen) compile() ([]byte, error) {
 	if g.mode64() {
 		g.flat &= cpu.FlatUser | cpu.FlatSuper
 	}
+	g.selfLoop = g.loopsToStart()
+	g.liveIn = arithFlags
+	if !noLiveness {
+		g.deadAfter, g.liveIn = g.flagLiveness()
+	}
 	g.assignCache()
 	g.loadCache()
 	g.loopHead = a.label()
 	a.place(g.loopHead)
-	if g.selfLoop = g.loopsToStart(); g.selfLoop {
+	if g.selfLoop {
 		// Any cached register may be dirty from an earlier turn.
 		g.dirty = g.cached
+		if g.liveIn == 0 {
+			// The flags in memory may be stale on the way round
+			// (chainTo): nothing may read them before they are
+			// written.
+			g.garbage = arithFlags
+		}
 	}
 	rip := g.src.RIP
 	for i := range g.src.Insts {
@@ -185,6 +209,7 @@ func imgMask(m uint64) int64 { return int64((m&0xd5)<<8 | (m&flagOF)>>11) }
 // (a lock-step test fails when one does not).
 func (g *gen) hostImage() {
 	a := g.a
+	g.observe(arithFlags)
 	a.op0(x86.ALAHF)
 	a.op1(x86.ASETOS, reg(rAX))
 }
@@ -211,39 +236,36 @@ func (g *gen) spill() {
 	if g.flags != flagsHost {
 		return
 	}
-	a := g.a
+	live, zero := g.live, g.zero
+	g.imageToAX()
+	g.storeImage(rAX, live, zero)
+}
+
+// imageToAX takes the live host flags' image into AX, with the bits the
+// interpreter defines as zero cleared; the flags are then in neither
+// place until storeImage.
+func (g *gen) imageToAX() {
 	g.hostImage()
 	// The host flags are no longer needed: AND may change them.
 	if z := g.zero & arithFlags; z != 0 {
-		a.op(x86.AANDL, imm(^imgMask(z)&0xffff), reg(rAX))
-	}
-	if (g.live|g.zero)&arithFlags == arithFlags {
-		a.op(x86.AMOVW, reg(rAX), st(g.lay.Arith))
-	} else {
-		m := imgMask(g.live)
-		a.op(x86.AANDL, imm(m), reg(rAX))
-		a.op(x86.AANDW, imm(^(m|imgMask(g.zero))&0xffff), st(g.lay.Arith))
-		a.op(x86.AORW, reg(rAX), st(g.lay.Arith))
+		g.a.op(x86.AANDL, imm(^imgMask(z)&0xffff), reg(rAX))
 	}
 	g.flags = flagsMem
 	g.live, g.zero = 0, 0
 }
 
-// mergeImage folds the image in BX (RFLAGS bits live valid) into memory,
-// with the bits in zero cleared.
-func (g *gen) mergeImage(live, zero uint64) {
+// storeImage writes the image in h (RFLAGS bits live valid, zero known
+// zero) to memory: a plain 16-bit store when it holds every status flag.
+func (g *gen) storeImage(h int16, live, zero uint64) {
 	a := g.a
-	if z := zero & arithFlags; z != 0 {
-		a.op(x86.AANDL, imm(^imgMask(z)&0xffff), reg(rBX))
-	}
 	if (live|zero)&arithFlags == arithFlags {
-		a.op(x86.AMOVW, reg(rBX), st(g.lay.Arith))
+		a.op(x86.AMOVW, reg(h), st(g.lay.Arith))
 		return
 	}
 	m := imgMask(live)
-	a.op(x86.AANDL, imm(m), reg(rBX))
+	a.op(x86.AANDL, imm(m), reg(h))
 	a.op(x86.AANDW, imm(^(m|imgMask(zero))&0xffff), st(g.lay.Arith))
-	a.op(x86.AORW, reg(rBX), st(g.lay.Arith))
+	a.op(x86.AORW, reg(h), st(g.lay.Arith))
 }
 
 // loadCF puts the guest's CF into the host's when the flags are in
@@ -263,6 +285,7 @@ func (g *gen) clobber() { g.spill() }
 // the flags in zero, undefined by the manuals, are zero (the
 // interpreter's choice).
 func (g *gen) wrote(mask, zero uint64) {
+	g.garbage &^= mask
 	if g.flags == flagsHost {
 		g.live = (g.live | mask) &^ zero
 		g.zero = g.zero&^mask | zero
@@ -310,6 +333,7 @@ var hostSetcc = [16]obj.As{x86.ASETOS, x86.ASETOC, x86.ASETCS, x86.ASETCC, x86.A
 // when cc is. It uses the host flags when they hold what cc reads;
 // otherwise it evaluates cc from the flags in memory into ZF.
 func (g *gen) condition(cc uint8) uint8 {
+	g.observe(condMask(cc))
 	if g.hostHas(condMask(cc)) {
 		return cc
 	}
@@ -353,11 +377,11 @@ func (g *gen) storeRIP(v uint64) {
 }
 
 // account counts the pending instructions as retired: generated code
-// counts down the instructions it may still run (jitState.left; Go turns
+// counts down the instructions it may still run (rBudget, jitState.left while Go runs; Go turns
 // that back into icount at every exit).
 func (g *gen) account() {
 	if g.pending > 0 {
-		g.a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+		g.a.op(x86.ASUBQ, imm(int64(g.pending)), reg(rBudget))
 	}
 }
 
@@ -373,6 +397,7 @@ func (g *gen) exitWith(reason, index uint32) {
 // helper compiles the current instruction as a helper exit: the
 // interpreter runs it, and the code resumes at the next instruction.
 func (g *gen) helper() {
+	g.observe(arithFlags)
 	g.spill()
 	g.writeBack(g.dirty)
 	g.account()
@@ -400,6 +425,7 @@ func (g *gen) slowPath() *obj.Prog {
 	if g.flags == flagsHost {
 		panic("jit: slow path with live host flags")
 	}
+	g.observe(arithFlags)
 	l := g.a.label()
 	g.slow = l
 	pending, rip, i, dirty := g.pending, g.rip, g.i, g.dirty
@@ -407,7 +433,7 @@ func (g *gen) slowPath() *obj.Prog {
 		g.a.place(l)
 		g.writeBack(dirty)
 		if pending > 0 {
-			g.a.op(x86.ASUBQ, imm(int64(pending)), st(g.lay.Left))
+			g.a.op(x86.ASUBQ, imm(int64(pending)), reg(rBudget))
 		}
 		g.storeRIP(rip)
 		g.exitWith(cpu.JITExitHelper, uint32(i))
@@ -426,7 +452,7 @@ func (g *gen) makeResume(i int) {
 		a := g.a
 		a.place(l)
 		if pending > 0 {
-			a.op(x86.AADDQ, imm(int64(pending)), st(g.lay.Left))
+			a.op(x86.AADDQ, imm(int64(pending)), reg(rBudget))
 		}
 		if flags == flagsHost {
 			// The image back into the host's RFLAGS.
@@ -454,27 +480,36 @@ func (g *gen) makeResume(i int) {
 // go through a chain slot {code, generation} that Go fills.
 func (g *gen) chainTo(target uint64) {
 	a := g.a
-	g.spill()
+	g.observe(arithFlags)
 	if g.selfLoop && target == g.src.RIP {
 		// Back to the top of this block, registers cached, while the
-		// budget lasts.
-		exit := a.label()
-		a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
-		a.jmp(x86.AJLE, exit)
-		a.jmp(obj.AJMP, g.loopHead)
-		a.place(exit)
+		// budget lasts. When the block overwrites the flags before it
+		// reads them, they go to memory only on the way out.
+		live, zero, host := g.live, g.zero, g.flags == flagsHost
+		if host && g.liveIn == 0 {
+			g.imageToAX()
+		} else {
+			g.spill()
+			host = false
+		}
+		a.op(x86.ASUBQ, imm(int64(g.pending)), reg(rBudget))
+		a.jmp(x86.AJGT, g.loopHead)
+		if host {
+			g.storeImage(rAX, live, zero)
+		}
 		g.writeBack(g.dirty)
 		g.storeRIP(target)
 		g.exitWith(cpu.JITExitChain, uint32(g.i)) // no slot: Go has nothing to link
 		g.ended = true
 		return
 	}
+	g.spill()
 	g.writeBack(g.dirty)
 	slot := g.j.nslots + g.slotsUsed
 	g.slotsUsed++
 	// The budget: SUB sets ZF/SF for the JLE (left <= 0: exit).
 	exit := a.label()
-	a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+	a.op(x86.ASUBQ, imm(int64(g.pending)), reg(rBudget))
 	a.jmp(x86.AJLE, exit)
 	// An instruction at the last 15 bytes of the page may straddle it:
 	// such a target goes through a checked slot (see Link).
@@ -537,11 +572,12 @@ func (g *gen) codeLinear(rip uint64) uint64 {
 // chain generation as chain slots, and exits to Go on a miss.
 func (g *gen) exitIndirect(r int16) {
 	a := g.a
+	g.observe(arithFlags)
 	g.spill()
 	g.writeBack(g.dirty)
 	a.op(x86.AMOVQ, reg(r), st(g.lay.RIP))
 	exit := a.label()
-	a.op(x86.ASUBQ, imm(int64(g.pending)), st(g.lay.Left))
+	a.op(x86.ASUBQ, imm(int64(g.pending)), reg(rBudget))
 	a.jmp(x86.AJLE, exit)
 	a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rCX))
 	a.op(x86.AADDQ, st(g.lay.Epoch), reg(rCX))

@@ -66,16 +66,19 @@ type JIT struct {
 
 // Stats counts the JIT's work.
 type Stats struct {
-	Compiled      uint64        // blocks translated
-	Failed        uint64        // blocks the compiler gave up on
-	Flushes       uint64        // code cache flushes
-	CodeBytes     uint64        // bytes of code generated
-	CompileTime   time.Duration // time spent compiling
-	NativeTime    time.Duration // time in generated code and its exits' handling
-	NativeInsts   uint64        // instructions compiled natively
-	HelperInsts   uint64        // instructions compiled as helper exits
-	HelperByOp    map[uint16]uint64
-	reportHelpers bool
+	Compiled    uint64        // blocks translated
+	Failed      uint64        // blocks the compiler gave up on
+	Flushes     uint64        // code cache flushes
+	CodeBytes   uint64        // bytes of code generated
+	CompileTime time.Duration // time spent compiling
+	NativeTime  time.Duration // time in generated code and its exits' handling
+	NativeInsts uint64        // instructions compiled natively
+	HelperInsts uint64        // instructions compiled as helper exits
+	// LivenessRetries counts blocks compiled again without the flag
+	// liveness analysis (an exit it did not foresee read a dead flag).
+	LivenessRetries uint64
+	HelperByOp      map[uint16]uint64
+	reportHelpers   bool
 }
 
 // New builds a JIT and attaches it to c.
@@ -212,7 +215,7 @@ func (j *JIT) LinkIndirect(rip uint64, target uintptr, gen uint64) {
 
 // Enter runs generated code (cpu.Accelerator).
 func (j *JIT) Enter(c *cpu.CPU, entry uintptr) {
-	enter(entry, uintptr(unsafe.Pointer(c)))
+	enter(entry, uintptr(unsafe.Pointer(c)), j.lay.Left)
 }
 
 // Compile translates a block (cpu.Accelerator).
@@ -225,7 +228,14 @@ func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
 		return nil
 	}
 	g := newGen(j, src)
-	code, err := g.compile()
+	code, err := g.compile(false)
+	if err == nil && g.bad {
+		// An undefined flag reached a read (flaglive.go): again,
+		// without the liveness analysis.
+		j.stats.LivenessRetries++
+		g = newGen(j, src)
+		code, err = g.compile(true)
+	}
 	if err != nil {
 		j.stats.Failed++
 		return nil
@@ -292,7 +302,8 @@ func (j *JIT) Report(w io.Writer, c *cpu.CPU) {
 	cs := c.JITStats()
 	fmt.Fprintf(w, "jit: %d blocks compiled (%d failed), %d cache flushes, %d KiB of code, compile time %v\n",
 		s.Compiled, s.Failed, s.Flushes, s.CodeBytes>>10, s.CompileTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "jit: instructions compiled: %d native, %d through helper exits\n", s.NativeInsts, s.HelperInsts)
+	fmt.Fprintf(w, "jit: instructions compiled: %d native, %d through helper exits; %d blocks compiled again without flag liveness\n",
+		s.NativeInsts, s.HelperInsts, s.LivenessRetries)
 	fmt.Fprintf(w, "jit: entries %d; exits: helper %d, chain %d (linked %d), indirect %d; translations invalidated %d\n",
 		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalidated)
 	if cs.NativeNanos > 0 {

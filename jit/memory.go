@@ -182,7 +182,7 @@ func (g *gen) linear(s uint8, n int, write bool) {
 }
 
 // probe looks the linear address in SI up in the software TLB (the write
-// array if write) and leaves the host address in DX; a miss, a page
+// array if write) and leaves the host address as DX+SI (hostMem); a miss, a page
 // crossing, or a page without a fast path goes to the slow path. The tag
 // compared is that of the access's last byte: an access that crosses a
 // page never matches the entry of its first byte's page (as QEMU's
@@ -215,12 +215,15 @@ func (g *gen) probe(n int, write bool) {
 	}
 	a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
 	a.jmp(x86.AJNE, slow)
-	// DX: the host address, the linear address plus the entry's addend.
+	// DX: the entry's addend; the host address is DX+SI (hostMem).
 	a.op(x86.AMOVQ, memIdx(x86.REG_R15, int64(arr+l.TLBAddend), rDI, 1), reg(rDX))
-	a.op(x86.AADDQ, reg(rSI), reg(rDX))
 }
 
-// memOperand leaves in DX the host address of the instruction's memory
+// hostMem is the memory operand a probe leaves: the linear address in SI
+// plus the TLB entry's addend in DX (one ADD less than summing them).
+func hostMem() obj.Addr { return memIdx(rDX, 0, rSI, 1) }
+
+// memOperand leaves at hostMem (DX+SI) the host address of the instruction's memory
 // operand (sz bytes), checked for writing if write (a read-modify-write
 // reads through the same address).
 func (g *gen) memOperand(in *cpu.Inst, sz uint8, write bool) {
@@ -231,14 +234,14 @@ func (g *gen) memOperand(in *cpu.Inst, sz uint8, write bool) {
 }
 
 // loadRM loads the r/m operand (sz bytes, zero-extended) into h. For a
-// memory operand it leaves its host address in DX.
+// memory operand it leaves its host address at hostMem.
 func (g *gen) loadRM(h int16, in *cpu.Inst, sz uint8) {
 	if in.Mod == 3 {
 		g.loadReg(h, in, in.RM, sz)
 		return
 	}
 	g.memOperand(in, sz, false)
-	g.a.op(loadOp(sz), mem(rDX, 0), reg(h))
+	g.a.op(loadOp(sz), hostMem(), reg(h))
 }
 
 // Stack.
@@ -257,7 +260,7 @@ func (g *gen) stackOffset(delta int64) {
 	a.op(x86.AMOVQ, reg(rSI), reg(r8))
 }
 
-// stackAccess turns the stack offset in SI into a host address in DX for
+// stackAccess turns the stack offset in SI into a host address at hostMem for
 // n bytes.
 func (g *gen) stackAccess(n int, write bool) {
 	g.linear(cpu.SS, n, write)

@@ -15,7 +15,7 @@ func (g *gen) movToRM(in *cpu.Inst, sz uint8) bool {
 	if in.Mod != 3 {
 		g.memOperand(in, sz, true)
 		src := g.srcOperand(in, in.Reg, sz, false)
-		g.a.op(storeOp(sz), src, mem(rDX, 0))
+		g.a.op(storeOp(sz), src, hostMem())
 		g.retire()
 		return true
 	}
@@ -195,7 +195,7 @@ func (g *gen) xchg(in *cpu.Inst) bool {
 	if in.Mod == 3 {
 		g.storeReg(rCX, in, in.RM, sz)
 	} else {
-		g.a.op(storeOp(sz), reg(rCX), mem(rDX, 0))
+		g.a.op(storeOp(sz), reg(rCX), hostMem())
 	}
 	g.storeReg(rAX, in, in.Reg, sz)
 	g.retire()

@@ -29,7 +29,7 @@ func (g *gen) mulFlagsImage(sz uint8) {
 	a.op(x86.ASHLL, imm(imgCF), reg(rBX))
 	a.op(x86.AORL, reg(rBX), reg(rAX)) // CF
 	a.op(x86.AMOVW, reg(rAX), st(g.lay.Arith))
-	g.flags, g.live, g.zero = flagsMem, 0, 0
+	g.flags, g.live, g.zero, g.garbage = flagsMem, 0, 0, 0
 }
 
 // mulDiv: F7 /4 MUL, /5 IMUL, /6 DIV, /7 IDIV at 32 and 64 bits.
@@ -104,7 +104,7 @@ func (g *gen) cmpxchg(in *cpu.Inst) bool {
 	g.memOperand(in, sz, true)
 	g.loadReg(rAX, in, cpu.RAX, sz)
 	g.loadReg(rCX, in, in.Reg, sz)
-	a.op(sized(sz, 0, x86.ACMPXCHGW, x86.ACMPXCHGL, x86.ACMPXCHGQ), reg(rCX), mem(rDX, 0))
+	a.op(sized(sz, 0, x86.ACMPXCHGW, x86.ACMPXCHGL, x86.ACMPXCHGQ), reg(rCX), hostMem())
 	g.wrote(arithFlags, 0)
 	same := a.label()
 	a.jmp(x86.AJEQ, same)

@@ -18,14 +18,21 @@ import (
 var cacheRegs = [...]int16{x86.REG_R9, x86.REG_R10, x86.REG_R11, x86.REG_R12, x86.REG_R13, x86.REG_R14}
 
 // assignCache picks the guest registers the block uses at least twice,
-// most used first, for the cache registers.
+// most used first, for the cache registers. In a block that loops to
+// itself every use repeats at each turn, and one use is enough.
 func (g *gen) assignCache() {
+	least := 1
+	if g.selfLoop {
+		least = 0
+	}
 	var uses [16]int
 	for i := range g.src.Insts {
 		in := &g.src.Insts[i]
 		reg, rm := in.ModRMRegs()
 		if in.HasModRM {
-			uses[reg&15]++
+			if !opcodeInReg(in.Op) {
+				uses[reg&15]++
+			}
 			if in.Mod == 3 {
 				uses[rm&15]++
 			}
@@ -47,7 +54,7 @@ func (g *gen) assignCache() {
 		}
 	}
 	for k := range cacheRegs {
-		best, n := -1, 1
+		best, n := -1, least
 		for r, u := range uses {
 			if u > n {
 				best, n = r, u
@@ -109,4 +116,16 @@ func (g *gen) setGPR64(h int16, r uint8) {
 		return
 	}
 	g.a.op(x86.AMOVQ, reg(h), st(g.lay.R+uintptr(r)*8))
+}
+
+// opcodeInReg reports whether ModRM's reg field extends the opcode (the
+// group instructions) rather than naming a register.
+func opcodeInReg(op uint16) bool {
+	switch op {
+	case 0x80, 0x81, 0x82, 0x83, 0x8f, 0xc0, 0xc1, 0xc6, 0xc7, 0xd0, 0xd1, 0xd2, 0xd3,
+		0xf6, 0xf7, 0xfe, 0xff, cpu.Map0F | 0x00, cpu.Map0F | 0x01, cpu.Map0F | 0x71,
+		cpu.Map0F | 0x72, cpu.Map0F | 0x73, cpu.Map0F | 0xae, cpu.Map0F | 0xba, cpu.Map0F | 0xc7:
+		return true
+	}
+	return op >= cpu.Map0F|0x18 && op <= cpu.Map0F|0x1f
 }

@@ -129,7 +129,7 @@ const (
 	cr4OSFXSR = 1 << 9
 )
 
-// vecMem leaves in DX the host address of the memory operand (n bytes),
+// vecMem leaves at hostMem the host address of the memory operand (n bytes),
 // checking the alignment of its offset first if align.
 func (g *gen) vecMem(in *cpu.Inst, n int, write, align bool) {
 	a := g.a
@@ -165,7 +165,7 @@ func (g *gen) vector(in *cpu.Inst) bool {
 			a.op(x86.AMOVUPS, st(g.xmmOff(in.RM, 0)), x0)
 		} else {
 			g.vecMem(in, 16, false, align)
-			a.op(x86.AMOVUPS, mem(rDX, 0), x0)
+			a.op(x86.AMOVUPS, hostMem(), x0)
 		}
 		a.op(x86.AMOVUPS, x0, st(g.xmmOff(in.Reg, 0)))
 	case vecStore:
@@ -174,7 +174,7 @@ func (g *gen) vector(in *cpu.Inst) bool {
 			a.op(x86.AMOVUPS, x0, st(g.xmmOff(in.RM, 0)))
 		} else {
 			g.vecMem(in, 16, true, align)
-			a.op(x86.AMOVUPS, x0, mem(rDX, 0))
+			a.op(x86.AMOVUPS, x0, hostMem())
 		}
 	case vecOp, vecOpImm:
 		a.op(x86.AMOVUPS, st(g.xmmOff(in.Reg, 0)), x0)
@@ -182,7 +182,7 @@ func (g *gen) vector(in *cpu.Inst) bool {
 			a.op(x86.AMOVUPS, st(g.xmmOff(in.RM, 0)), x1)
 		} else {
 			g.vecMem(in, 16, false, align)
-			a.op(x86.AMOVUPS, mem(rDX, 0), x1)
+			a.op(x86.AMOVUPS, hostMem(), x1)
 		}
 		// The guest's instruction on X0, X1: ModRM 11 000 001.
 		if pfx != 0 {
@@ -225,14 +225,14 @@ func (g *gen) vector(in *cpu.Inst) bool {
 			g.storeReg(rAX, in, in.RM, sz)
 		} else {
 			g.memOperand(in, sz, true)
-			a.op(storeOp(sz), reg(rAX), mem(rDX, 0))
+			a.op(storeOp(sz), reg(rAX), hostMem())
 		}
 	case vecMovqLoad:
 		if in.Mod == 3 {
 			a.op(x86.AMOVQ, st(g.xmmOff(in.RM, 0)), reg(rAX))
 		} else {
 			g.memOperand(in, 8, false)
-			a.op(x86.AMOVQ, mem(rDX, 0), reg(rAX))
+			a.op(x86.AMOVQ, hostMem(), reg(rAX))
 		}
 		a.op(x86.AMOVQ, reg(rAX), st(g.xmmOff(in.Reg, 0)))
 		a.op(x86.AMOVQ, imm(0), st(g.xmmOff(in.Reg, 1)))
@@ -243,7 +243,7 @@ func (g *gen) vector(in *cpu.Inst) bool {
 			a.op(x86.AMOVQ, imm(0), st(g.xmmOff(in.RM, 1)))
 		} else {
 			g.memOperand(in, 8, true)
-			a.op(x86.AMOVQ, reg(rAX), mem(rDX, 0))
+			a.op(x86.AMOVQ, reg(rAX), hostMem())
 		}
 	}
 	g.retire()
