@@ -125,6 +125,10 @@ type JITStats struct {
 	// HelperOps counts helper exits by opcode (only after
 	// EnableJITTiming, for -jit-stats).
 	HelperOps map[uint16]uint64
+	// TLBEpoch counts TLB flushes and INVLPGs, ChainGen the changes of
+	// what chained code assumes (mode, CS, privilege, flat segments):
+	// either breaks every link through a chain slot.
+	TLBEpoch, ChainGen uint64
 }
 
 // Layout gives the byte offsets from a *CPU of the fields generated code
@@ -234,7 +238,11 @@ func (c *CPU) SetAccelerator(a Accelerator) {
 }
 
 // JITStats returns the JIT's counters (blocks compiled, exits by reason).
-func (c *CPU) JITStats() JITStats { return c.jit.stats }
+func (c *CPU) JITStats() JITStats {
+	s := c.jit.stats
+	s.TLBEpoch, s.ChainGen = c.tlb.epoch, c.chainGen
+	return s
+}
 
 // nativeOK reports whether generated code may run now: nothing asks for
 // one instruction at a time, and no per-access checks are active.

@@ -181,6 +181,7 @@ func (c *CPU) blockAt() *block {
 		c.raise(ExcGP, 0)
 	}
 	phys := c.fetchPhys(la)
+	c.noteCode(la)
 	key := phys<<2 | uint64(c.mode)
 	bc := &c.blocks
 	b := bc.fast[fastIndex(key)]
@@ -195,6 +196,9 @@ func (c *CPU) blockAt() *block {
 		// The second page moved, or CS's limit cuts the block: use a
 		// fresh, uncached block.
 		b = c.buildUncached(la, phys)
+	}
+	if b.page2 != noPage {
+		c.noteCode(b.la2)
 	}
 	bc.cur = b
 	return b

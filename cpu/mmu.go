@@ -27,12 +27,74 @@ type tlbEntry struct {
 type tlb struct {
 	r, w, x   [tlbSize]tlbEntry
 	haveLarge bool // some entry came from a 2/4 MiB or 1 GiB page
-	// epoch counts flushes (block chaining must not survive them).
+	// epoch moves when the mapping of a page that chained code relies on
+	// may have changed: block chaining and JIT links must not survive it.
 	epoch uint64
+	// code is a filter (a hashed bitmap, false positives allowed) of the
+	// linear pages blocks were looked up on since epoch last moved, and
+	// of the 2 MiB, 4 MiB and 1 GiB regions around them: every link and
+	// successor cached since then leads to one of them. codeLocal: one
+	// of those pages is not global. A flush or INVLPG that spares them
+	// all leaves the links alone: the kernel's INVLPGs of data pages, and
+	// CR3 loads while only global (kernel) code ran, no longer break
+	// every link.
+	code      [64]uint64
+	codeLocal bool
+}
+
+// codeShifts are the page sizes the code filter records a page under.
+var codeShifts = [...]uint{12, 21, 22, 30}
+
+// codeBit is the filter's word and bit for linear address la at page
+// size 1<<s.
+func codeBit(la uint64, s uint) (int, uint64) {
+	h := ((la>>s)<<2 | uint64(s&3)) * 0x9e3779b97f4a7c15 >> 58
+	b := ((la>>s)<<2 | uint64(s&3)) * 0xc2b2ae3d27d4eb4f >> 58
+	return int(h), 1 << b
+}
+
+// noteCode records that chained code may come to rely on the mapping of
+// the page at la (global: the translation is global).
+func (t *tlb) noteCode(la uint64, global bool) {
+	for _, s := range codeShifts {
+		i, m := codeBit(la, s)
+		t.code[i] |= m
+	}
+	if !global {
+		t.codeLocal = true
+	}
+}
+
+// codeAt reports whether the filter may hold the page at la, or, with
+// large, a page in a large region around la.
+func (t *tlb) codeAt(la uint64, large bool) bool {
+	for _, s := range codeShifts {
+		if i, m := codeBit(la, s); t.code[i]&m != 0 {
+			return true
+		}
+		if !large {
+			break
+		}
+	}
+	return false
+}
+
+// moveEpoch breaks every link and successor cache.
+func (t *tlb) moveEpoch() {
+	t.epoch++
+	clear(t.code[:])
+	t.codeLocal = false
 }
 
 func (t *tlb) flush(keepGlobal bool) {
-	t.epoch++
+	if !keepGlobal || t.codeLocal {
+		t.moveEpoch()
+	}
+	t.drop(keepGlobal)
+}
+
+// drop empties the TLB (but for global entries if keepGlobal).
+func (t *tlb) drop(keepGlobal bool) {
 	for _, arr := range []*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
 		for i := range arr {
 			if !keepGlobal || arr[i].phys&1 == 0 {
@@ -55,10 +117,23 @@ func (t *tlb) flushPhysWrite(phys uint64) {
 }
 
 func (t *tlb) invlpg(la uint64) {
-	t.epoch++
-	if t.haveLarge {
-		// A large page is cached as many 4 KiB entries: drop them all.
-		t.flush(false)
+	large := t.haveLarge
+	if t.codeAt(la, large) {
+		t.moveEpoch()
+	}
+	if large {
+		// A large page is cached as many 4 KiB entries, and la may
+		// lie in one: drop every entry in la's 1 GiB region, which
+		// holds any large page around la (global or not: INVLPG drops
+		// global translations too). Entries elsewhere stay: only la's
+		// translation changed.
+		for _, arr := range [...]*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
+			for i := range arr {
+				if (arr[i].tag^la)>>30 == 0 {
+					arr[i].tag = tlbNone
+				}
+			}
+		}
 		return
 	}
 	i := (la >> 12) & (tlbSize - 1)
@@ -460,6 +535,13 @@ func (c *CPU) probeRead(la uint64) {
 
 // fetchPhys translates a code address (linear) for execution and returns
 // its physical address.
+// noteCode enters the code page at la in the TLB's code filter, after a
+// fetch translated it.
+func (c *CPU) noteCode(la uint64) {
+	e := &c.tlb.x[(la>>12)&(tlbSize-1)]
+	c.tlb.noteCode(la, e.tag == c.tlbKey(la) && e.phys&1 != 0)
+}
+
 func (c *CPU) fetchPhys(la uint64) uint64 {
 	e := &c.tlb.x[(la>>12)&(tlbSize-1)]
 	if e.tag == c.tlbKey(la) {

@@ -28,6 +28,11 @@ func newAsm() *asm {
 	a := &asm{arch: arch.Set("amd64")}
 	a.ctxt = obj.Linknew(a.arch.LinkArch)
 	a.ctxt.Headtype = objabi.Hlinux
+	// As for hand-written assembly, no NOP padding to keep jumps off
+	// 32-byte boundaries (the mitigation for an Intel erratum): the
+	// padding made up to two multi-byte NOPs per guest memory access,
+	// executed on every pass.
+	a.ctxt.IsAsm = true
 	a.ctxt.DiagFunc = func(format string, args ...interface{}) {
 		if a.err == nil {
 			a.err = fmt.Errorf("jit: assembler: "+format, args...)

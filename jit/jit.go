@@ -306,6 +306,7 @@ func (j *JIT) Report(w io.Writer, c *cpu.CPU) {
 		s.NativeInsts, s.HelperInsts, s.LivenessRetries)
 	fmt.Fprintf(w, "jit: entries %d; exits: helper %d, chain %d (linked %d), indirect %d; translations invalidated %d\n",
 		cs.Entries, cs.Helpers, cs.ChainExits, cs.Links, cs.Indirect, cs.Invalidated)
+	fmt.Fprintf(w, "jit: link generations: %d TLB flushes and INVLPGs, %d chain key changes\n", cs.TLBEpoch, cs.ChainGen)
 	if cs.NativeNanos > 0 {
 		fmt.Fprintf(w, "jit: time in compiled code and its exits: %v\n", time.Duration(cs.NativeNanos).Round(time.Millisecond))
 	}

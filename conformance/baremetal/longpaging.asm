@@ -247,7 +247,76 @@ main:
     mov rax, [rbx]
     EXPECT "#PF at the bottom of PML4[511]", 14, 0
     CHECK "CR2 upper-half address", [last_cr2], rbx
+
+    ; Code follows its page's mapping, however often it ran (the JIT
+    ; translates and links it): linear 0x3fd000 maps physical 0x208000
+    ; ("mov eax, 1; ret"), then 0x209000 ("mov eax, 2; ret").
+    mov rax, 0xc300000001b8
+    mov [0x208000], rax
+    mov rax, 0xc300000002b8
+    mov [0x209000], rax
+    mov qword [PTE(0x3fd000)], 0x208007
+    invlpg [0x3fd000]
+    call remap_calls
+    CHECK "code at its first mapping", rax, 0x101
+    mov qword [PTE(0x3fd000)], 0x209007
+    invlpg [0x3fd000]
+    call remap_calls
+    CHECK "INVLPG remaps hot code", rax, 0x202
+    invlpg [0x3fc000]
+    call remap_calls
+    CHECK "INVLPG of another page keeps it", rax, 0x202
+    mov qword [PTE(0x3fd000)], 0x208007
+    mov rax, cr3
+    mov cr3, rax
+    call remap_calls
+    CHECK "CR3 reload remaps hot code", rax, 0x101
+    ; In a 2 MiB page (linear 0x3fe00000): an INVLPG of another 4 KiB
+    ; page inside it drops the whole large translation.
+    mov rax, 0xc300000003b8
+    mov [0x1000100], rax
+    mov rax, 0xc300000004b8
+    mov [0x1200100], rax
+    mov rbx, 0x3fe00100
+    call remap_loop
+    CHECK "code in a 2 MiB page", rax, 3
+    mov qword [PD + 511*8], 0x1200087
+    invlpg [0x3fe01000]
+    mov rbx, 0x3fe00100
+    call remap_loop
+    CHECK "INVLPG inside a 2 MiB page remaps its code", rax, 4
+    mov qword [PD + 511*8], 0x1000087
+    invlpg [0x3fe00000]
     DONE
+
+; remap_calls calls the code at 0x3fd000 through a register and directly,
+; 50 times each, and returns the two results in AH and AL.
+remap_calls:
+    mov rbx, 0x3fd000
+    call remap_loop
+    push rax
+    mov ecx, 50
+.direct:
+    push rcx
+    call 0x3fd000
+    pop rcx
+    dec ecx
+    jnz .direct
+    pop rbx
+    shl ebx, 8
+    or eax, ebx
+    ret
+
+; remap_loop calls RBX 50 times and returns its last result.
+remap_loop:
+    mov ecx, 50
+.loop:
+    push rcx
+    call rbx
+    pop rcx
+    dec ecx
+    jnz .loop
+    ret
 
 high_code:
     lea rax, [rel .here]
