@@ -27,6 +27,11 @@ type tlbEntry struct {
 type tlb struct {
 	r, w, x   [tlbSize]tlbEntry
 	haveLarge bool // some entry came from a 2/4 MiB or 1 GiB page
+	// largeIdx lists the indices whose entries came from a large page
+	// (largeSet: the same as a bitmap), so that an INVLPG looks at them
+	// only, not the whole TLB. It may name indices refilled since.
+	largeIdx []uint16
+	largeSet [tlbSize / 64]uint64
 	// epoch moves when the mapping of a page that chained code relies on
 	// may have changed: block chaining and JIT links must not survive it.
 	epoch uint64
@@ -93,6 +98,15 @@ func (t *tlb) flush(keepGlobal bool) {
 	t.drop(keepGlobal)
 }
 
+// noteLarge records that the entry at index i came from a large page.
+func (t *tlb) noteLarge(i uint64) {
+	t.haveLarge = true
+	if t.largeSet[i/64]&(1<<(i%64)) == 0 {
+		t.largeSet[i/64] |= 1 << (i % 64)
+		t.largeIdx = append(t.largeIdx, uint16(i))
+	}
+}
+
 // drop empties the TLB (but for global entries if keepGlobal).
 func (t *tlb) drop(keepGlobal bool) {
 	for _, arr := range []*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
@@ -104,6 +118,8 @@ func (t *tlb) drop(keepGlobal bool) {
 	}
 	if !keepGlobal {
 		t.haveLarge = false
+		t.largeIdx = t.largeIdx[:0]
+		clear(t.largeSet[:])
 	}
 }
 
@@ -121,23 +137,32 @@ func (t *tlb) invlpg(la uint64) {
 	if t.codeAt(la, large) {
 		t.moveEpoch()
 	}
-	if large {
-		// A large page is cached as many 4 KiB entries, and la may
-		// lie in one: drop every entry in la's 1 GiB region, which
-		// holds any large page around la (global or not: INVLPG drops
-		// global translations too). Entries elsewhere stay: only la's
-		// translation changed.
-		for _, arr := range [...]*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
-			for i := range arr {
-				if (arr[i].tag^la)>>30 == 0 {
-					arr[i].tag = tlbNone
-				}
-			}
-		}
-		return
-	}
 	i := (la >> 12) & (tlbSize - 1)
 	t.r[i].tag, t.w[i].tag, t.x[i].tag = tlbNone, tlbNone, tlbNone
+	if !large {
+		return
+	}
+	// A large page is cached as many 4 KiB entries, and la may lie in
+	// one: drop the entries from large pages in la's 1 GiB region, which
+	// holds any large page around la (global or not: INVLPG drops global
+	// translations too). Other entries stay: only la's translation
+	// changed.
+	keep := t.largeIdx[:0]
+	for _, k := range t.largeIdx {
+		live := false
+		for _, e := range [...]*tlbEntry{&t.r[k], &t.w[k], &t.x[k]} {
+			if (e.tag^la)>>30 == 0 {
+				e.tag = tlbNone
+			}
+			live = live || e.tag != tlbNone
+		}
+		if live {
+			keep = append(keep, k)
+		} else {
+			t.largeSet[k/64] &^= 1 << (k % 64)
+		}
+	}
+	t.largeIdx = keep
 }
 
 // Access kinds for translation.
@@ -446,7 +471,7 @@ func (c *CPU) fill(la uint64, kind int) (*tlbEntry, uint64) {
 			e.phys |= 1
 		}
 		if large {
-			c.tlb.haveLarge = true
+			c.tlb.noteLarge(i)
 		}
 	}
 	return e, phys
@@ -533,8 +558,6 @@ func (c *CPU) probeRead(la uint64) {
 	}
 }
 
-// fetchPhys translates a code address (linear) for execution and returns
-// its physical address.
 // noteCode enters the code page at la in the TLB's code filter, after a
 // fetch translated it.
 func (c *CPU) noteCode(la uint64) {
@@ -542,6 +565,8 @@ func (c *CPU) noteCode(la uint64) {
 	c.tlb.noteCode(la, e.tag == c.tlbKey(la) && e.phys&1 != 0)
 }
 
+// fetchPhys translates a code address (linear) for execution and returns
+// its physical address.
 func (c *CPU) fetchPhys(la uint64) uint64 {
 	e := &c.tlb.x[(la>>12)&(tlbSize-1)]
 	if e.tag == c.tlbKey(la) {

@@ -351,7 +351,13 @@ func (g *gen) imul(in *cpu.Inst) bool {
 	}
 	a := g.a
 	g.loadRM(rCX, in, sz)
-	g.spill()
+	if in.Mod == 3 {
+		// IMUL writes every status flag and cannot leave the code:
+		// the flags before it are dead, whatever the host holds.
+		g.flags, g.live, g.zero = flagsMem, 0, 0
+	} else {
+		g.spill()
+	}
 	if in.Op == cpu.Map0F|0xaf {
 		g.loadReg(rAX, in, in.Reg, sz)
 		a.op(sized(sz, 0, 0, x86.AIMULL, x86.AIMULQ), reg(rCX), reg(rAX))
