@@ -142,6 +142,7 @@ type Layout struct {
 	TLBEntrySize, TLBTag, TLBAddend         uintptr
 	TLBBits                                 uint
 	UserTag, StackMask                      uintptr
+	Sites, SiteList, SiteN                  uintptr // tlb.sites[0] ({tag, addend}), tlb.siteList[0] (uint16), tlb.siteN (uint32)
 	Left                                    uintptr // jitState.left (int64)
 	ChainGen, Epoch                         uintptr
 	Exit, Index, Block, Slot                uintptr
@@ -173,6 +174,9 @@ func JITLayout() Layout {
 		TLBBits:      tlbBits,
 		UserTag:      off(unsafe.Pointer(&c.userTag)),
 		StackMask:    off(unsafe.Pointer(&c.stackMask)),
+		Sites:        off(unsafe.Pointer(&c.tlb.sites[0])),
+		SiteList:     off(unsafe.Pointer(&c.tlb.siteList[0])),
+		SiteN:        off(unsafe.Pointer(&c.tlb.siteN)),
 		Left:         off(unsafe.Pointer(&c.jit.left)),
 		ChainGen:     off(unsafe.Pointer(&c.chainGen)),
 		Epoch:        off(unsafe.Pointer(&c.tlb.epoch)),

@@ -114,6 +114,7 @@ func New(bus *mem.Bus, ports *mem.PortBus, cfg Config) (*CPU, error) {
 	}
 	c := &CPU{bus: bus, ports: ports, model: m}
 	c.blocks.init()
+	c.tlb.init()
 	bus.SetCodeWriteHook(c.codeWritten)
 	c.Reset()
 	return c, nil

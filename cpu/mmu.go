@@ -45,6 +45,38 @@ type tlb struct {
 	// every link.
 	code      [64]uint64
 	codeLocal bool
+	// sites is the JIT's access-site cache: each memory access of
+	// generated code has a slot (shared, direct-mapped by the site's
+	// number) holding the last translation it used, {tag, addend}, as a
+	// copy of a TLB entry, checked before the TLB itself: the check needs
+	// no index arithmetic, and the host address no longer waits for a
+	// load indexed by the guest address (table lookups and pointer
+	// chasing). Any invalidation of TLB entries empties the slots filled
+	// since the last one (siteList, written by generated code).
+	sites    [NumSites]siteEntry
+	siteList [NumSites]uint16
+	siteN    uint32
+}
+
+// NumSites is the number of access-site cache slots.
+const NumSites = 8192
+
+type siteEntry struct{ tag, addend uint64 }
+
+// init empties every access-site slot (clearSites empties only those
+// filled since it last ran).
+func (t *tlb) init() {
+	for i := range t.sites {
+		t.sites[i].tag = tlbNone
+	}
+}
+
+// clearSites empties the slots filled since the last call.
+func (t *tlb) clearSites() {
+	for _, k := range t.siteList[:t.siteN] {
+		t.sites[k].tag = tlbNone
+	}
+	t.siteN = 0
 }
 
 // codeShifts are the page sizes the code filter records a page under.
@@ -109,6 +141,7 @@ func (t *tlb) noteLarge(i uint64) {
 
 // drop empties the TLB (but for global entries if keepGlobal).
 func (t *tlb) drop(keepGlobal bool) {
+	t.clearSites()
 	for _, arr := range []*[tlbSize]tlbEntry{&t.r, &t.w, &t.x} {
 		for i := range arr {
 			if !keepGlobal || arr[i].phys&1 == 0 {
@@ -125,6 +158,7 @@ func (t *tlb) drop(keepGlobal bool) {
 
 // flushPhys drops write entries for a physical page (it now holds code).
 func (t *tlb) flushPhysWrite(phys uint64) {
+	t.clearSites()
 	for i := range t.w {
 		if t.w[i].tag != tlbNone && t.w[i].phys&^1 == phys {
 			t.w[i].tag = tlbNone
@@ -137,6 +171,7 @@ func (t *tlb) invlpg(la uint64) {
 	if t.codeAt(la, large) {
 		t.moveEpoch()
 	}
+	t.clearSites()
 	i := (la >> 12) & (tlbSize - 1)
 	t.r[i].tag, t.w[i].tag, t.x[i].tag = tlbNone, tlbNone, tlbNone
 	if !large {

@@ -57,6 +57,9 @@ type JIT struct {
 	// have been relinked elsewhere since: Invalidate checks).
 	incoming map[uintptr][]uint32
 	nslots   int
+	// nextSite numbers memory accesses for the access-site cache
+	// (cpu.NumSites slots, shared round-robin).
+	nextSite int
 	asm      *asm
 	lay      cpu.Layout
 	stats    Stats

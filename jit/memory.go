@@ -181,26 +181,23 @@ func (g *gen) linear(s uint8, n int, write bool) {
 	a.op(x86.AMOVL, reg(rSI), reg(rSI))
 }
 
-// probe looks the linear address in SI up in the software TLB (the write
-// array if write) and leaves the host address as DX+SI (hostMem); a miss, a page
-// crossing, or a page without a fast path goes to the slow path. The tag
-// compared is that of the access's last byte: an access that crosses a
-// page never matches the entry of its first byte's page (as QEMU's
-// softmmu does), and in 64-bit mode a non-canonical address never
-// matches, since the tag keeps every bit above the page offset.
+// probe looks the linear address in SI up and leaves the host address
+// as DX+SI (hostMem); a miss, a page crossing, or a page without a fast
+// path goes to the slow path. It checks the access site's own slot of
+// the access-site cache first (cpu.tlb.sites: the last translation this
+// access used), then, out of line, the software TLB, whose entry it then
+// copies to the slot. The tag compared is that of the access's last
+// byte: an access that crosses a page never matches the entry of its
+// first byte's page (as QEMU's softmmu does), and in 64-bit mode a
+// non-canonical address never matches, since the tag keeps every bit
+// above the page offset.
 func (g *gen) probe(n int, write bool) {
 	a := g.a
 	l := g.lay
 	slow := g.slowPath()
-	arr := l.TLBRead
-	if write {
-		arr = l.TLBWrite
-	}
-	// DI: the entry's offset, (page & mask) * 32 (entry size, checked
-	// in New).
-	a.op(x86.AMOVL, reg(rSI), reg(rDI))
-	a.op(x86.ASHRL, imm(12-5), reg(rDI))
-	a.op(x86.AANDL, imm((1<<l.TLBBits-1)<<5), reg(rDI))
+	site := g.j.nextSite % cpu.NumSites
+	g.j.nextSite++
+	slot := l.Sites + uintptr(site)*16
 	// BX: the tag of the last byte's page.
 	a.op(x86.ALEAQ, mem(rSI, int64(n-1)), reg(rBX))
 	a.op(x86.AANDQ, imm(-0x1000), reg(rBX))
@@ -213,10 +210,40 @@ func (g *gen) probe(n int, write bool) {
 	default:
 		a.op(x86.AORQ, st(l.UserTag), reg(rBX))
 	}
-	a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
-	a.jmp(x86.AJNE, slow)
-	// DX: the entry's addend; the host address is DX+SI (hostMem).
-	a.op(x86.AMOVQ, memIdx(x86.REG_R15, int64(arr+l.TLBAddend), rDI, 1), reg(rDX))
+	miss := a.label()
+	a.op(x86.ACMPQ, reg(rBX), st(slot))
+	a.jmp(x86.AJNE, miss)
+	// DX: the addend; the host address is DX+SI (hostMem).
+	a.op(x86.AMOVQ, st(slot+8), reg(rDX))
+	back := a.label()
+	a.place(back)
+	arr := l.TLBRead
+	if write {
+		arr = l.TLBWrite
+	}
+	g.tails = append(g.tails, func() {
+		a.place(miss)
+		// DI: the TLB entry's offset, (page & mask) * 32 (entry
+		// size, checked in New).
+		a.op(x86.AMOVL, reg(rSI), reg(rDI))
+		a.op(x86.ASHRL, imm(12-5), reg(rDI))
+		a.op(x86.AANDL, imm((1<<l.TLBBits-1)<<5), reg(rDI))
+		a.op(x86.ACMPQ, reg(rBX), memIdx(x86.REG_R15, int64(arr+l.TLBTag), rDI, 1))
+		a.jmp(x86.AJNE, slow)
+		a.op(x86.AMOVQ, memIdx(x86.REG_R15, int64(arr+l.TLBAddend), rDI, 1), reg(rDX))
+		// Copy the entry to the slot, listing the slot if it was
+		// empty (Go empties the listed slots when TLB entries go).
+		filled := a.label()
+		a.op(x86.ACMPQ, st(slot), imm(-1))
+		a.jmp(x86.AJNE, filled)
+		a.op(x86.AMOVL, st(l.SiteN), reg(rDI))
+		a.op(x86.AMOVW, imm(int64(site)), memIdx(x86.REG_R15, int64(l.SiteList), rDI, 2))
+		a.op(x86.AADDL, imm(1), st(l.SiteN))
+		a.place(filled)
+		a.op(x86.AMOVQ, reg(rBX), st(slot))
+		a.op(x86.AMOVQ, reg(rDX), st(slot+8))
+		a.jmp(obj.AJMP, back)
+	})
 }
 
 // hostMem is the memory operand a probe leaves: the linear address in SI
