@@ -147,6 +147,8 @@ type Layout struct {
 	ChainGen, Epoch                         uintptr
 	Exit, Index, Block, Slot                uintptr
 	XMM, CR0, CR4                           uintptr // State.XMM[0], State.CR0, State.CR4
+	Flags, CPL                              uintptr // State.flags (uint64: the arithmetic bits are stale), State.CPL (uint8)
+	SegSel, SegSelStride                    uintptr // State.Seg[0].Sel (uint16); stride
 }
 
 // JITLayout returns the offsets of the CPU fields generated code uses.
@@ -187,6 +189,10 @@ func JITLayout() Layout {
 		XMM:          off(unsafe.Pointer(&c.XMM[0])),
 		CR0:          off(unsafe.Pointer(&c.CR0)),
 		CR4:          off(unsafe.Pointer(&c.CR4)),
+		Flags:        off(unsafe.Pointer(&c.flags)),
+		CPL:          off(unsafe.Pointer(&c.CPL)),
+		SegSel:       off(unsafe.Pointer(&c.Seg[0].Sel)),
+		SegSelStride: unsafe.Sizeof(c.Seg[0]),
 	}
 }
 

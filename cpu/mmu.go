@@ -45,6 +45,9 @@ type tlb struct {
 	// every link.
 	code      [64]uint64
 	codeLocal bool
+	// lastCode is the page noteCode entered last (tlbNone: none since
+	// the epoch moved): blocks mostly follow blocks on the same page.
+	lastCode uint64
 	// sites is the JIT's access-site cache: each memory access of
 	// generated code has a slot (shared, direct-mapped by the site's
 	// number) holding the last translation it used, {tag, addend}, as a
@@ -66,6 +69,7 @@ type siteEntry struct{ tag, addend uint64 }
 // init empties every access-site slot (clearSites empties only those
 // filled since it last ran).
 func (t *tlb) init() {
+	t.lastCode = tlbNone
 	for i := range t.sites {
 		t.sites[i].tag = tlbNone
 	}
@@ -121,6 +125,7 @@ func (t *tlb) moveEpoch() {
 	t.epoch++
 	clear(t.code[:])
 	t.codeLocal = false
+	t.lastCode = tlbNone
 }
 
 func (t *tlb) flush(keepGlobal bool) {
@@ -596,8 +601,12 @@ func (c *CPU) probeRead(la uint64) {
 // noteCode enters the code page at la in the TLB's code filter, after a
 // fetch translated it.
 func (c *CPU) noteCode(la uint64) {
+	if la&^0xfff == c.tlb.lastCode {
+		return
+	}
 	e := &c.tlb.x[(la>>12)&(tlbSize-1)]
 	c.tlb.noteCode(la, e.tag == c.tlbKey(la) && e.phys&1 != 0)
+	c.tlb.lastCode = la &^ 0xfff
 }
 
 // fetchPhys translates a code address (linear) for execution and returns

@@ -62,6 +62,16 @@ func (g *gen) emit(in *cpu.Inst) bool {
 			return g.movToRM(in, sz)
 		}
 		return g.movFromRM(in, sz)
+	case op == 0x8c:
+		return g.movFromSeg(in)
+	case op == 0x9c:
+		return g.pushf(in)
+	case op == 0xfa:
+		return g.cli(in)
+	case op == 0xf5 || op == 0xf8 || op == 0xf9:
+		return g.carryOp(in)
+	case op == cpu.Map0F|0xa3, op == cpu.Map0F|0xab, op == cpu.Map0F|0xb3, op == cpu.Map0F|0xbb, op == cpu.Map0F|0xba:
+		return g.bitTest(in)
 	case op == 0x8d:
 		return g.lea(in)
 	case op == 0x90:

@@ -281,3 +281,25 @@ func (g *gen) cwd(in *cpu.Inst) bool {
 	g.retire()
 	return true
 }
+
+// movFromSeg: 8C MOV r/m, Sreg. The selector, zero-extended: a register
+// destination takes it at the operand size (a 16-bit one keeps the rest),
+// memory takes two bytes.
+func (g *gen) movFromSeg(in *cpu.Inst) bool {
+	s := in.Reg & 7
+	if s > cpu.GS {
+		return false
+	}
+	a := g.a
+	sel := st(g.lay.SegSel + uintptr(s)*g.lay.SegSelStride)
+	if in.Mod == 3 {
+		a.op(x86.AMOVWLZX, sel, reg(rAX))
+		g.storeReg(rAX, in, in.RM, in.OpSize)
+	} else {
+		g.memOperand(in, 2, true)
+		a.op(x86.AMOVWLZX, sel, reg(rAX))
+		a.op(x86.AMOVW, reg(rAX), hostMem())
+	}
+	g.retire()
+	return true
+}

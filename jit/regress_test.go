@@ -169,3 +169,79 @@ func TestCmovAfterPartialFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestBitsAndSystemNative runs the bit tests, MOV from a segment
+// register, PUSHF and CLI, which the JIT compiles natively, on both
+// engines, and checks that no helper exit was left but the final HLT.
+func TestBitsAndSystemNative(t *testing.T) {
+	code32 := []byte{
+		0x85, 0xc0, // test eax, eax: host flags live
+		0x0f, 0xba, 0xe0, 0x03, // bt eax, 3
+		0x0f, 0xba, 0xe8, 0x23, // bts eax, 35 (masked to 3)
+		0x0f, 0xb3, 0xd1, // btr ecx, edx
+		0x0f, 0xbb, 0xc8, // btc eax, ecx
+		0x66, 0x0f, 0xba, 0xf0, 0x0f, // btr ax, 15
+		0x0f, 0xa3, 0xd3, // bt ebx, edx
+		0x50,                         // push eax
+		0x0f, 0xba, 0x2c, 0x24, 0x07, // bts dword [esp], 7
+		0x0f, 0xba, 0x3c, 0x24, 0x1f, // btc dword [esp], 31
+		0x0f, 0xba, 0x24, 0x24, 0x1e, // bt dword [esp], 30
+		0x5b,       // pop ebx
+		0x8c, 0xd8, // mov eax, ds
+		0x66, 0x8c, 0xd1, // mov cx, ss
+		0x8c, 0x54, 0x24, 0xfc, // mov [esp-4], ss
+		0x8b, 0x74, 0x24, 0xfc, // mov esi, [esp-4]
+		0xb8, 0xff, 0xff, 0xff, 0x7f, // mov eax, 0x7fffffff
+		0x83, 0xc0, 0x01, // add eax, 1: OF, SF, AF, PF
+		0x9c,       // pushf
+		0x5e,       // pop esi
+		0xf9,       // stc
+		0xf5,       // cmc
+		0xf9,       // stc
+		0x9c,       // pushf
+		0x5f,       // pop edi
+		0x31, 0xd2, // xor edx, edx
+		0x66, 0x9c, // pushf (16-bit)
+		0x66, 0x5d, // pop bp
+		0xfa, // cli
+		0x9c, // pushf
+		0x5a, // pop edx
+	}
+	code64 := []byte{
+		0x48, 0x85, 0xc0, // test rax, rax
+		0x48, 0x0f, 0xba, 0xe8, 0x3f, // bts rax, 63
+		0x48, 0x0f, 0xbb, 0xc8, // btc rax, rcx
+		0x8c, 0xd3, // mov ebx, ss
+		0xf8, // clc
+		0xf5, // cmc
+		0x9c, // pushfq
+		0x5e, // pop rsi
+		0xfa, // cli
+		0x9c, // pushfq
+		0x5f, // pop rdi
+	}
+	regs := [16]uint64{cpu.RAX: 0x12345678, cpu.RCX: 0xffff0000ffff, cpu.RDX: 0x21, cpu.RBX: 0x80000002}
+	for _, c := range []struct {
+		name string
+		mode int
+		code []byte
+	}{{"pm32", modePM32, code32}, {"long", modeLong, code64}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPair(t)
+			p.jit.CountHelpers()
+			img := make([]byte, imageSize)
+			buildImage(img, c.mode, append(c.code, 0xf4))
+			p.load(img, c.mode, regs, 0x202, 0)
+			insts, _, ended, diff := p.lockstep(func(int) int64 { return 1 }, 1000)
+			if diff != "" {
+				t.Fatalf("the JIT and the interpreter differ at instruction %d:\n%s", insts, diff)
+			}
+			if !ended {
+				t.Fatalf("did not reach HLT")
+			}
+			if h := p.jit.Stats().HelperInsts; h > 1 {
+				t.Errorf("%d instructions compiled as helper exits; want only the HLT: %x", h, p.jit.Stats().HelperByOp)
+			}
+		})
+	}
+}
