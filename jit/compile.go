@@ -43,8 +43,8 @@ const (
 	flagsHost
 )
 
-// directSite is a chain slot whose link is a patched JMP rel32: first
-// is the jump's opcode byte.
+// directSite is a chain slot whose link is a patched JG rel32: first is
+// the jump's first opcode byte (its rel32 starts 2 bytes on).
 type directSite struct {
 	slot  int
 	first *obj.Prog
@@ -510,17 +510,19 @@ func (g *gen) chainTo(target uint64) {
 	// The budget: SUB sets ZF/SF for the JLE (left <= 0: exit).
 	exit := a.label()
 	a.op(x86.ASUBQ, imm(int64(g.pending)), reg(rBudget))
-	a.jmp(x86.AJLE, exit)
 	// An instruction at the last 15 bytes of the page may straddle it:
 	// such a target goes through a checked slot (see Link).
 	if g.linearPage(target) == g.linearPage(g.src.RIP) && g.codeLinear(target)&0xfff <= 0x1000-15 {
-		// JMP rel32, 0 while unlinked: on to the exit below.
-		first := a.op(x86.ABYTE, imm(0xe9), obj.Addr{})
+		// JG rel32 while budget is left (the SUB's flags), its rel32
+		// 0 while unlinked: either way on to the exit below.
+		first := a.op(x86.ABYTE, imm(0x0f), obj.Addr{})
+		a.op(x86.ABYTE, imm(0x8f), obj.Addr{})
 		for range 4 {
 			a.op(x86.ABYTE, imm(0), obj.Addr{})
 		}
 		g.directs = append(g.directs, directSite{slot, first})
 	} else {
+		a.jmp(x86.AJLE, exit)
 		a.op(x86.AMOVQ, st(g.lay.ChainGen), reg(rAX))
 		a.op(x86.AADDQ, st(g.lay.Epoch), reg(rAX))
 		a.op(x86.AMOVQ, imm(int64(uintptr(unsafe.Pointer(&g.j.slots[slot])))), reg(rCX))

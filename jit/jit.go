@@ -251,7 +251,7 @@ func (j *JIT) Compile(c *cpu.CPU, src *cpu.BlockSource) *cpu.NativeCode {
 	}
 	base := int(entry - j.cache.base())
 	for _, d := range g.directs {
-		j.sites[d.slot] = int32(base + int(d.first.Pc) + 1)
+		j.sites[d.slot] = int32(base + int(d.first.Pc) + 2)
 	}
 	j.nslots += g.slotsUsed
 	j.stats.Compiled++

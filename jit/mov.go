@@ -54,7 +54,12 @@ func (g *gen) movFromRM(in *cpu.Inst, sz uint8) bool {
 // movImmRM: C6/C7 /0 (r/m = imm).
 func (g *gen) movImmRM(in *cpu.Inst, sz uint8) bool {
 	if in.Mod != 3 {
+		// The immediate straight to memory: at 8 bytes it is the
+		// guest's sign-extended imm32, as the host's MOVQ takes it.
 		g.memOperand(in, sz, true)
+		g.a.op(storeOp(sz), imm(immValue(in, sz)), hostMem())
+		g.retire()
+		return true
 	} else if h, ok := g.hostReg(in, in.RM, sz); ok {
 		g.movImmCached(h, in, in.RM, sz, immValue(in, sz))
 		g.retire()
