@@ -100,6 +100,7 @@ func (g *gen) aluOp(op int, sz uint8, dst, src obj.Addr) {
 	default:
 		g.wrote(arithFlags, 0)
 	}
+	g.noteRecipe(op, sz, dst, src)
 }
 
 // srcOperand is the source operand guest register r (sz bytes) as an
@@ -258,6 +259,7 @@ func (g *gen) test(in *cpu.Inst, sz uint8, srcReg, acc bool) bool {
 	}
 	g.a.op(sized(sz, x86.ATESTB, x86.ATESTW, x86.ATESTL, x86.ATESTQ), src, dst)
 	g.wrote(arithFlags, flagAF)
+	g.noteRecipe(aluTEST, sz, dst, src)
 	g.retire()
 	return true
 }

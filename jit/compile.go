@@ -88,6 +88,11 @@ type gen struct {
 	liveIn    uint64
 	garbage   uint64
 	bad       bool
+	// Deferred flag spills (recipe.go): how to compute the host flags
+	// again, and whether the current memory operand's probe runs with
+	// the spill deferred to its slow path.
+	recipe    recipe
+	deferring bool
 
 	// Compile-time state of the inline path.
 	pending int // instructions retired since icount was last updated
@@ -422,15 +427,23 @@ func (g *gen) slowPath() *obj.Prog {
 	if g.slow != nil {
 		return g.slow
 	}
-	if g.flags == flagsHost {
+	if g.flags == flagsHost && !g.deferring {
 		panic("jit: slow path with live host flags")
 	}
 	g.observe(arithFlags)
 	l := g.a.label()
 	g.slow = l
 	pending, rip, i, dirty := g.pending, g.rip, g.i, g.dirty
+	deferred, rec := g.deferring, g.recipe
 	g.tails = append(g.tails, func() {
 		g.a.place(l)
+		if deferred {
+			// The flags the probe clobbered, computed again.
+			flags, live, zero, garbage := g.flags, g.live, g.zero, g.garbage
+			g.garbage = 0
+			g.recompute(rec)
+			g.flags, g.live, g.zero, g.garbage = flags, live, zero, garbage
+		}
 		g.writeBack(dirty)
 		if pending > 0 {
 			g.a.op(x86.ASUBQ, imm(int64(pending)), reg(rBudget))

@@ -254,10 +254,18 @@ func hostMem() obj.Addr { return memIdx(rDX, 0, rSI, 1) }
 // operand (sz bytes), checked for writing if write (a read-modify-write
 // reads through the same address).
 func (g *gen) memOperand(in *cpu.Inst, sz uint8, write bool) {
-	g.spill()
+	deferred := g.deferSpill(in)
+	if !deferred {
+		g.spill()
+	}
+	g.deferring = deferred
 	g.ea(in)
 	g.linear(in.Seg, int(sz), write)
 	g.probe(int(sz), write)
+	g.deferring = false
+	if deferred {
+		g.endDefer()
+	}
 }
 
 // loadRM loads the r/m operand (sz bytes, zero-extended) into h. For a

@@ -245,3 +245,65 @@ func TestBitsAndSystemNative(t *testing.T) {
 		})
 	}
 }
+
+// TestDeferredSpillFault: after an ALU operation or TEST, a memory access
+// defers the flag spill to its slow path, which computes the flags again
+// from the operands (recipe.go). Each case makes the access fault (#PF,
+// not present or read-only) right after the operation, so the flags the
+// exception sees are the recomputed ones; the operation runs twice so
+// that its registers are cached.
+func TestDeferredSpillFault(t *testing.T) {
+	ops := []struct {
+		name string
+		op   []byte
+	}{
+		{"add", []byte{0x01, 0xd8}},
+		{"sub", []byte{0x29, 0xd8}},
+		{"xor", []byte{0x31, 0xd8}},
+		{"and", []byte{0x21, 0xd8}},
+		{"or", []byte{0x09, 0xd8}},
+		{"cmp", []byte{0x39, 0xd8}},
+		{"test", []byte{0x85, 0xd8}},
+		{"add imm", []byte{0x83, 0xc0, 0x7f}},
+		{"sub imm", []byte{0x2d, 0x01, 0x00, 0x00, 0x80}},
+		{"cmp imm8", []byte{0x80, 0xf8, 0x90}},
+		{"add16", []byte{0x66, 0x01, 0xd8}},
+		{"sub8", []byte{0x28, 0xd8}},
+		{"add ah", []byte{0x00, 0xfc}},
+		{"add self", []byte{0x01, 0xc0}},
+		{"xor self", []byte{0x31, 0xc0}},
+	}
+	accesses := []struct {
+		name string
+		code []byte
+	}{
+		{"load", []byte{0x8b, 0x15, 0x00, 0x00, 0x03, 0x00}},        // mov edx, [holeAddr]
+		{"alu load", []byte{0x03, 0x15, 0x00, 0x00, 0x03, 0x00}},    // add edx, [holeAddr]
+		{"store ro", []byte{0x88, 0x15, 0x00, 0x10, 0x03, 0x00}},    // mov [roAddr], dl
+		{"movzx", []byte{0x0f, 0xb6, 0x15, 0x00, 0x00, 0x03, 0x00}}, // movzx edx, byte [holeAddr]
+		{"ok load", []byte{0x8b, 0x15, 0x00, 0x00, 0x02, 0x00}},     // mov edx, [0x20000]: no fault
+	}
+	regs := [16]uint64{cpu.RAX: 0x7fffffff, cpu.RBX: 0x80000001, cpu.RCX: 3}
+	for _, o := range ops {
+		for _, m := range accesses {
+			t.Run(o.name+"/"+m.name, func(t *testing.T) {
+				code := append(append(append([]byte{}, o.op...), o.op...), m.code...)
+				// Then something that overwrites the flags, so that the
+				// access's flags are dead after it.
+				code = append(code, 0x31, 0xc9) // xor ecx, ecx
+				runFixed(t, modePM32, code, regs, 0x202, 0)
+				long := append([]byte{0x48}, o.op...)
+				if o.op[0] == 0x66 || o.op[0] == 0x83 || o.op[0] == 0x2d || o.op[0] == 0x80 || o.op[0] == 0x00 || o.op[0] == 0x28 {
+					long = o.op
+				}
+				lcode := append(append(append([]byte{}, long...), long...), m.code[:len(m.code)-4]...)
+				// 64-bit mode: disp32 is RIP-relative without a SIB; use one.
+				lcode = lcode[:len(lcode)-1]
+				lcode = append(lcode, m.code[len(m.code)-5]&^7|4, 0x25)
+				lcode = append(lcode, m.code[len(m.code)-4:]...)
+				lcode = append(lcode, 0x31, 0xc9)
+				runFixed(t, modeLong, lcode, regs, 0x202, 0)
+			})
+		}
+	}
+}
