@@ -219,6 +219,19 @@ func (g *gen) hostImage() {
 	a.op1(x86.ASETOS, reg(rAX))
 }
 
+// imageToRflags loads the image in memory into BX as RFLAGS status bits
+// (DI: scratch): SF ZF AF PF CF from bits 8-15, OF from bit 0.
+func (g *gen) imageToRflags() {
+	a := g.a
+	a.op(x86.AMOVWLZX, st(g.lay.Arith), reg(rBX))
+	a.op(x86.AMOVL, reg(rBX), reg(rDI))
+	a.op(x86.AANDL, imm(1), reg(rDI))
+	a.op(x86.ASHLL, imm(11), reg(rDI))
+	a.op(x86.ASHRL, imm(8), reg(rBX))
+	a.op(x86.AANDL, imm(0xd5), reg(rBX))
+	a.op(x86.AORL, reg(rDI), reg(rBX))
+}
+
 // rflagsToImage turns the RFLAGS value in BX into an image (DI: scratch).
 func (g *gen) rflagsToImage() {
 	a := g.a
@@ -469,13 +482,7 @@ func (g *gen) makeResume(i int) {
 		}
 		if flags == flagsHost {
 			// The image back into the host's RFLAGS.
-			a.op(x86.AMOVWLZX, st(g.lay.Arith), reg(rBX))
-			a.op(x86.AMOVL, reg(rBX), reg(rDI))
-			a.op(x86.AANDL, imm(1), reg(rDI))
-			a.op(x86.ASHLL, imm(11), reg(rDI))
-			a.op(x86.ASHRL, imm(8), reg(rBX))
-			a.op(x86.AANDL, imm(0xd5), reg(rBX))
-			a.op(x86.AORL, reg(rDI), reg(rBX))
+			g.imageToRflags()
 			a.op(x86.AORL, imm(2), reg(rBX))
 			a.op(x86.APUSHQ, reg(rBX), obj.Addr{})
 			a.op0(x86.APOPFQ)

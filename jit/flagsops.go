@@ -27,15 +27,7 @@ func (g *gen) pushf(in *cpu.Inst) bool {
 	g.spill()
 	a.op(x86.AMOVQ, st(l.Flags), reg(rCX))
 	a.op(x86.AANDQ, imm(^int64(arithFlags|flagVM|flagRF)), reg(rCX))
-	// The image to RFLAGS bits: SF ZF AF PF CF from bits 8-15, OF from
-	// bit 0.
-	a.op(x86.AMOVWLZX, st(l.Arith), reg(rBX))
-	a.op(x86.AMOVL, reg(rBX), reg(rDI))
-	a.op(x86.AANDL, imm(1), reg(rDI))
-	a.op(x86.ASHLL, imm(11), reg(rDI))
-	a.op(x86.ASHRL, imm(8), reg(rBX))
-	a.op(x86.AANDL, imm(0xd5), reg(rBX))
-	a.op(x86.AORL, reg(rDI), reg(rBX))
+	g.imageToRflags()
 	a.op(x86.AORQ, reg(rBX), reg(rCX))
 	a.op(x86.AORQ, imm(2), reg(rCX))
 	g.pushValue(rCX, int(in.OpSize))
